@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Rooms needs to build, run and test: Debian packages with apt-get and npm packages.
+# Idempotent: packages already present are skipped, so a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+DEB_PACKAGES=(
+    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+    libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+    libsqlite3-dev libsodium-dev libssl-dev
+    libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
+    libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
+if ((${#missing[@]})); then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    echo "setup: Debian packages present"
+fi
+
+# npm packages: newman runs the Postman collection.
+if [[ ! -x tests/postman/node_modules/.bin/newman ]]; then
+    echo "setup: installing npm packages in tests/postman"
+    (cd tests/postman && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: done"

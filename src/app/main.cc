@@ -1,0 +1,61 @@
+// rooms: one binary, several roles. This file parses the command line and hands over to a role.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/roles.h"
+#include "common/config.h"
+#include "common/log.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"Rooms: a real-time rooms messenger"};
+    app.require_subcommand(1);
+
+    std::string config_file, listen, data_dir, role, log_level;
+    auto* serve = app.add_subcommand("serve", "run the server (role all by default: everything in one process)");
+    serve->add_option("--config", config_file, "YAML configuration file")->check(CLI::ExistingFile);
+    serve->add_option("--listen", listen, "HOST:PORT to listen on (default 0.0.0.0:8080)");
+    serve->add_option("--data-dir", data_dir, "directory for the embedded database and keys (default ./data)");
+    serve->add_option("--role", role, "all | websocket | consumer");
+    serve->add_option("--log-level", log_level, "trace | debug | info | warn | error");
+
+    auto* settings = app.add_subcommand("settings", "list every setting with its environment variable");
+    auto* version = app.add_subcommand("version", "print the version");
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (*version) {
+        std::cout << "rooms " << ROOMS_VERSION << "\n";
+        return 0;
+    }
+    if (*settings) {
+        for (const auto& s : rooms::AllSettings())
+            std::cout << s.key << "\t" << s.env << "\t" << s.help << (s.secret ? " [secret]" : "") << "\n";
+        return 0;
+    }
+
+    std::map<std::string, std::string> overrides;
+    if (!listen.empty()) overrides["listen"] = listen;
+    if (!data_dir.empty()) overrides["data_dir"] = data_dir;
+    if (!role.empty()) overrides["role"] = role;
+    if (!log_level.empty()) overrides["log_level"] = log_level;
+
+    rooms::Config config;
+    try {
+        config = rooms::LoadConfig(config_file, rooms::ProcessEnvironment(), overrides);
+    } catch (const rooms::ConfigError& e) {
+        std::cerr << "rooms: " << e.what() << "\n";
+        return 2;
+    }
+    rooms::InitLogging(config.log_level);
+    try {
+        if (config.role == "all") return rooms::RunAllInOne(config);
+        spdlog::critical("role '{}' needs PostgreSQL, Redis and Kafka adapters, which this build does not have yet; "
+                         "use role all", config.role);
+        return 2;
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rooms {
+
+/// Every setting of a `rooms` process. Defaults make `rooms serve` work with no configuration at all.
+/// Sources, later ones winning: defaults < YAML file (--config) < ROOMS_* environment < command-line flags.
+struct Config {
+    std::string role = "all";               // all | websocket | consumer
+    std::string listen = "0.0.0.0:8080";    // HOST:PORT
+    std::string data_dir = "./data";        // SQLite database and generated JWT key (role all)
+    std::string log_level = "info";         // trace | debug | info | warn | error
+    int io_threads = 0;                     // 0: one per core
+    int worker_threads = 4;                 // blocking store calls
+    int node_id = 0;                        // 0..1023, part of every message id; unique per instance
+
+    struct Http {
+        std::int64_t body_limit_bytes = 64 * 1024;
+        std::int64_t header_limit_bytes = 16 * 1024;
+        int request_timeout_s = 30;         // to read one request, and keep-alive idle time
+        int max_connections = 10000;        // HTTP + WebSocket, per process
+        std::string static_dir;             // web UI files; empty: web/dist beside the binary's source tree
+    } http;
+
+    struct Auth {
+        std::string jwt_secret;             // secret; prefer the environment (ROOMS_AUTH_JWT_SECRET)
+        std::string jwt_secret_file;        // empty: <data_dir>/jwt.key, generated on first start
+        int access_token_ttl_s = 900;
+        int refresh_token_ttl_s = 30 * 24 * 3600;
+        int hash_threads = 2;               // Argon2id runs here, off the I/O threads
+    } auth;
+
+    struct RateLimit {
+        double rps = 10;                    // per client IP; 0 turns the limit off
+        double burst = 20;
+    } rate_limit;
+
+    struct Chat {
+        int history_size = 100;             // messages sent on join
+        std::int64_t max_message_bytes = 4096;
+        std::int64_t max_frame_bytes = 64 * 1024;
+        int send_queue_messages = 1024;     // per connection; a client whose queue is full is disconnected
+        int ping_interval_s = 30;           // idle connections are pinged; dropped after twice this
+    } chat;
+
+    struct Storage {
+        int batch_size = 500;               // messages per SQLite transaction
+        int flush_interval_ms = 10;         // longest a message waits for its batch
+    } storage;
+};
+
+/// One setting as it can be written in YAML (dotted path), in the environment and in docs.
+struct SettingInfo {
+    std::string key;        // e.g. "chat.history_size"
+    std::string env;        // e.g. "ROOMS_CHAT_HISTORY_SIZE"
+    std::string help;
+    bool secret = false;
+};
+
+/// Loads the configuration. `yaml_path` may be empty; `env` is the process environment; `overrides` are
+/// command-line values by dotted key. Throws ConfigError listing every problem found (unknown keys, bad
+/// values), one per line.
+Config LoadConfig(const std::string& yaml_path, const std::map<std::string, std::string>& env,
+                  const std::map<std::string, std::string>& overrides);
+
+/// The environment as a map.
+std::map<std::string, std::string> ProcessEnvironment();
+
+std::vector<SettingInfo> AllSettings();
+
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace rooms

@@ -1,0 +1,116 @@
+#pragma once
+
+// The interfaces the services depend on. Adapters (sqlite, memory, and later postgres, redis, kafka)
+// implement them; only the composition root (app/) picks which.
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/error.h"
+#include "domain/types.h"
+
+namespace rooms {
+
+/// SHA-256 of a refresh token: the only form in which refresh tokens are stored.
+using TokenHash = std::array<unsigned char, 32>;
+
+/// Users. Blocking: call from a worker thread, never from an I/O thread. Thread-safe.
+class UserStore {
+public:
+    virtual ~UserStore() = default;
+    /// Conflict when the nickname is taken.
+    virtual Result<User> Create(std::string_view nickname, std::string_view password_hash, TimePoint now) = 0;
+    virtual std::optional<User> FindByNickname(std::string_view nickname) = 0;
+    virtual std::optional<User> FindById(UserId id) = 0;
+};
+
+enum class ConsumeStatus { kOk, kNotFound, kExpired, kAlreadyUsed, kRevoked };
+
+struct ConsumedToken {
+    ConsumeStatus status = ConsumeStatus::kNotFound;
+    UserId user_id = 0;
+    std::string family;
+};
+
+/// Refresh tokens, stored by hash. Blocking; thread-safe.
+class RefreshTokenStore {
+public:
+    virtual ~RefreshTokenStore() = default;
+    virtual void Insert(const TokenHash& hash, UserId user_id, std::string_view family, TimePoint expires_at) = 0;
+    /// Atomically marks the token used, reporting the state it was in. Only one caller ever gets kOk.
+    virtual ConsumedToken Consume(const TokenHash& hash, TimePoint now) = 0;
+    /// Revokes every token of a family (one login session and all its rotations).
+    virtual void RevokeFamily(std::string_view family) = 0;
+    /// The family of a token, if it exists.
+    virtual std::optional<std::string> FamilyOf(const TokenHash& hash) = 0;
+};
+
+/// Rooms. Blocking; thread-safe.
+class RoomStore {
+public:
+    virtual ~RoomStore() = default;
+    virtual Room Create(std::string_view name, TimePoint now) = 0;
+    /// Oldest first.
+    virtual std::vector<Room> List() = 0;
+    virtual std::optional<Room> Find(RoomId id) = 0;
+};
+
+/// Messages. Blocking; thread-safe.
+class MessageStore {
+public:
+    virtual ~MessageStore() = default;
+    /// Idempotent: a message whose id is stored already is skipped.
+    virtual void InsertBatch(std::span<const Message> messages) = 0;
+    /// The newest `limit` messages of a room older than `before` (or the newest when nullopt), newest first.
+    /// Order is acceptance order. An unknown `before` id gives NotFound.
+    virtual Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) = 0;
+    /// The largest message id stored, 0 when empty.
+    virtual MessageId MaxId() = 0;
+};
+
+/// Called by a MessageBus for every accepted message.
+class MessageSink {
+public:
+    virtual ~MessageSink() = default;
+    /// Called once per message, per room in acceptance order, never concurrently for one room.
+    /// Must not block.
+    virtual void OnMessage(const Message& message) = 0;
+};
+
+/// Carries accepted messages to the sinks: in-process (memory) or through Kafka.
+class MessageBus {
+public:
+    /// Called exactly once: nullopt when the message is accepted, else why it was not.
+    using DeliveryHandler = std::function<void(std::optional<Error>)>;
+    virtual ~MessageBus() = default;
+    /// Thread-safe, non-blocking.
+    virtual void Publish(Message message, DeliveryHandler done) = 0;
+};
+
+/// Who is connected to which room, counted per connection. Blocking; thread-safe.
+class Presence {
+public:
+    virtual ~Presence() = default;
+    virtual void Add(RoomId room, const ConnectionId& connection, UserId user, std::string_view nickname) = 0;
+    virtual void Remove(RoomId room, const ConnectionId& connection) = 0;
+    /// The users connected to a room, each once however many connections it has, sorted by nickname.
+    virtual std::vector<std::string> Online(RoomId room) = 0;
+};
+
+/// The newest messages per room, for join. Blocking; thread-safe.
+class HistoryCache {
+public:
+    virtual ~HistoryCache() = default;
+    virtual void Append(const Message& message) = 0;
+    /// Newest first, at most `limit`; nullopt when the cache does not know the room (a miss).
+    virtual std::optional<std::vector<Message>> Recent(RoomId room, int limit) = 0;
+    /// Fills a missed room from the store (`newest_first` as read from it).
+    virtual void Fill(RoomId room, std::vector<Message> newest_first) = 0;
+};
+
+}  // namespace rooms

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace rooms {
+
+using UserId = std::int64_t;
+using RoomId = std::int64_t;
+using MessageId = std::int64_t;
+/// Identifies one WebSocket connection within the whole system (instance id + local counter).
+using ConnectionId = std::string;
+
+using Clock = std::chrono::system_clock;
+using TimePoint = std::chrono::time_point<Clock, std::chrono::microseconds>;
+
+inline TimePoint Now() { return std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()); }
+
+struct User {
+    UserId id = 0;
+    std::string nickname;
+    std::string password_hash;
+    TimePoint time_created;
+};
+
+struct Room {
+    RoomId id = 0;
+    std::string name;
+    TimePoint time_created;
+};
+
+enum class MessageType { kMessage, kJoin, kLeave };
+
+struct Message {
+    MessageId id = 0;
+    RoomId room_id = 0;
+    UserId user_id = 0;
+    std::string nickname;
+    std::string content;
+    TimePoint time_created;
+    MessageType type = MessageType::kMessage;
+};
+
+/// The identity proven by a valid access token.
+struct Principal {
+    UserId user_id = 0;
+    std::string nickname;
+};
+
+inline constexpr std::string_view kJoinedContent = "joined the room";
+inline constexpr std::string_view kLeftContent = "left the room";
+
+}  // namespace rooms

@@ -1,0 +1,171 @@
+#include "http/api_handlers.h"
+
+#include "common/text.h"
+#include "http/json_codec.h"
+#include "http/responses.h"
+
+namespace rooms {
+
+namespace {
+
+json::object TokensToJson(const TokenPair& t) {
+    return json::object{{"nickname", t.nickname},
+                        {"user_id", std::to_string(t.user_id)},
+                        {"access_token", t.access_token},
+                        {"refresh_token", t.refresh_token}};
+}
+
+Response Ok(const json::value& body) { return JsonResponse(http::status::ok, json::serialize(body)); }
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 100;
+
+}  // namespace
+
+ApiHandlers::ApiHandlers(AuthService& auth, RoomService& rooms, ChatService& chat, asio::thread_pool& store_pool,
+                         asio::thread_pool& hash_pool, std::vector<ReadinessCheck> readiness)
+    : auth_(auth),
+      rooms_(rooms),
+      chat_(chat),
+      store_pool_(store_pool),
+      hash_pool_(hash_pool),
+      readiness_(std::move(readiness)) {}
+
+void ApiHandlers::Register(Router& router) {
+    auto bind = [this](auto method) { return [this, method](RequestContext& ctx) { return (this->*method)(ctx); }; };
+    using V = http::verb;
+    router.Add(V::post, "/user/register", false, bind(&ApiHandlers::RegisterUser));
+    router.Add(V::post, "/user/login", false, bind(&ApiHandlers::Login));
+    router.Add(V::post, "/user/refresh", false, bind(&ApiHandlers::Refresh));
+    router.Add(V::post, "/user/logout", false, bind(&ApiHandlers::Logout));
+    router.Add(V::post, "/chat/rooms", true, bind(&ApiHandlers::CreateRoom));
+    router.Add(V::get, "/chat/rooms", true, bind(&ApiHandlers::ListRooms));
+    router.Add(V::get, "/chat/rooms/{id}", true, bind(&ApiHandlers::RoomWithoutUpgrade), /*websocket=*/true);
+    router.Add(V::get, "/chat/rooms/{id}/clients", true, bind(&ApiHandlers::Clients));
+    router.Add(V::get, "/chat/rooms/{id}/messages", true, bind(&ApiHandlers::Messages));
+    router.Add(V::get, "/healthz", false, bind(&ApiHandlers::Health));
+    router.Add(V::get, "/readyz", false, bind(&ApiHandlers::Ready));
+}
+
+asio::awaitable<Response> ApiHandlers::RegisterUser(RequestContext& ctx) {
+    auto body = ParseJsonObject(ctx.request.body());
+    if (!body) co_return ErrorResponse(body.error());
+    auto nickname = RequireString(*body, "nickname");
+    if (!nickname) co_return ErrorResponse(nickname.error());
+    auto password = RequireString(*body, "password");
+    if (!password) co_return ErrorResponse(password.error());
+    auto user = co_await RunBlocking(hash_pool_, [&] { return auth_.Register(*nickname, *password); });
+    if (!user) co_return ErrorResponse(user.error());
+    co_return Ok(json::object{{"user_id", std::to_string(user->id)}, {"nickname", user->nickname}});
+}
+
+asio::awaitable<Response> ApiHandlers::Login(RequestContext& ctx) {
+    auto body = ParseJsonObject(ctx.request.body());
+    if (!body) co_return ErrorResponse(body.error());
+    auto nickname = RequireString(*body, "nickname");
+    if (!nickname) co_return ErrorResponse(nickname.error());
+    auto password = RequireString(*body, "password");
+    if (!password) co_return ErrorResponse(password.error());
+    auto tokens = co_await RunBlocking(hash_pool_, [&] { return auth_.Login(*nickname, *password); });
+    if (!tokens) co_return ErrorResponse(tokens.error());
+    co_return Ok(TokensToJson(*tokens));
+}
+
+asio::awaitable<Response> ApiHandlers::Refresh(RequestContext& ctx) {
+    auto body = ParseJsonObject(ctx.request.body());
+    if (!body) co_return ErrorResponse(body.error());
+    auto token = RequireString(*body, "refresh_token");
+    if (!token) co_return ErrorResponse(token.error());
+    auto tokens = co_await RunBlocking(store_pool_, [&] { return auth_.Refresh(*token); });
+    if (!tokens) co_return ErrorResponse(tokens.error());
+    co_return Ok(TokensToJson(*tokens));
+}
+
+asio::awaitable<Response> ApiHandlers::Logout(RequestContext& ctx) {
+    auto body = ParseJsonObject(ctx.request.body());
+    if (!body) co_return ErrorResponse(body.error());
+    auto token = RequireString(*body, "refresh_token");
+    if (!token) co_return ErrorResponse(token.error());
+    co_await RunBlocking(store_pool_, [&] { auth_.Logout(*token); });
+    co_return Ok(json::object{});
+}
+
+asio::awaitable<Response> ApiHandlers::CreateRoom(RequestContext& ctx) {
+    auto body = ParseJsonObject(ctx.request.body());
+    if (!body) co_return ErrorResponse(body.error());
+    auto name = RequireString(*body, "name");
+    if (!name) co_return ErrorResponse(name.error());
+    auto room = co_await RunBlocking(store_pool_, [&] { return rooms_.Create(*name); });
+    if (!room) co_return ErrorResponse(room.error());
+    co_return Ok(RoomToJson(*room));
+}
+
+asio::awaitable<Response> ApiHandlers::ListRooms(RequestContext&) {
+    auto list = co_await RunBlocking(store_pool_, [&] { return rooms_.List(); });
+    json::array out;
+    out.reserve(list.size());
+    for (const auto& r : list) out.emplace_back(RoomToJson(r));
+    co_return Ok(out);
+}
+
+asio::awaitable<Response> ApiHandlers::Clients(RequestContext& ctx) {
+    const auto id = ParseId(ctx.params[0]);
+    if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
+    auto clients = co_await RunBlocking(store_pool_, [&] { return rooms_.Clients(*id); });
+    if (!clients) co_return ErrorResponse(clients.error());
+    json::array out;
+    for (const auto& nickname : *clients) out.emplace_back(json::object{{"nickname", nickname}});
+    co_return Ok(out);
+}
+
+asio::awaitable<Response> ApiHandlers::Messages(RequestContext& ctx) {
+    const auto id = ParseId(ctx.params[0]);
+    if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
+    int limit = kDefaultPageSize;
+    if (auto it = ctx.query.find("limit"); it != ctx.query.end()) {
+        const auto v = ParseId(it->second);
+        if (!v || *v > kMaxPageSize) co_return ErrorResponse(http::status::bad_request, "limit must be 1 to 100");
+        limit = static_cast<int>(*v);
+    }
+    std::optional<MessageId> before;
+    if (auto it = ctx.query.find("before"); it != ctx.query.end()) {
+        before = ParseId(it->second);
+        if (!before) co_return ErrorResponse(http::status::bad_request, "before must be a message id");
+    }
+    auto page = co_await RunBlocking(store_pool_, [&]() -> Result<std::vector<Message>> {
+        auto room = rooms_.Find(*id);
+        if (!room) return room.error();
+        return chat_.Page(*id, before, limit);
+    });
+    if (!page) co_return ErrorResponse(page.error());
+    json::array out;
+    out.reserve(page->size());
+    for (const auto& m : *page) out.emplace_back(MessageToJson(m));
+    co_return Ok(out);
+}
+
+asio::awaitable<Response> ApiHandlers::RoomWithoutUpgrade(RequestContext& ctx) {
+    const auto id = ParseId(ctx.params[0]);
+    if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
+    auto room = co_await RunBlocking(store_pool_, [&] { return rooms_.Find(*id); });
+    if (!room) co_return ErrorResponse(room.error());
+    Response res = ErrorResponse(http::status::upgrade_required, "this is the room's WebSocket: connect with Upgrade: websocket");
+    res.set(http::field::upgrade, "websocket");
+    co_return res;
+}
+
+asio::awaitable<Response> ApiHandlers::Health(RequestContext&) { co_return Ok(json::object{{"status", "ok"}}); }
+
+asio::awaitable<Response> ApiHandlers::Ready(RequestContext&) {
+    auto problems = co_await RunBlocking(store_pool_, [&] {
+        std::string out;
+        for (const auto& r : readiness_) {
+            if (auto why = r.check()) out += (out.empty() ? "" : "; ") + r.name + ": " + *why;
+        }
+        return out;
+    });
+    if (!problems.empty()) co_return ErrorResponse(http::status::service_unavailable, "not ready: " + problems);
+    co_return Ok(json::object{{"status", "ready"}});
+}
+
+}  // namespace rooms

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include "domain/types.h"
+
+namespace rooms {
+
+/// One frame to send: the serialized message, shared by every recipient, and its id (0 for frames that
+/// are not room messages, such as error frames).
+struct OutboundFrame {
+    std::shared_ptr<const std::string> data;
+    MessageId message_id = 0;
+};
+
+/// The bounded queue between the hub (many producer threads) and a connection's single writer.
+/// When full, the connection is given up: the queue closes and reports overflow, so a slow reader costs
+/// the others nothing. Thread-safe.
+class SendQueue {
+public:
+    explicit SendQueue(std::size_t capacity) : capacity_(capacity) {}
+
+    enum class PushResult {
+        kQueued,           // the writer is busy and will find it
+        kWakeWriter,       // the writer is idle: wake it
+        kOverflow,         // the queue was full: it is now closed and emptied
+        kClosed,           // closed earlier: dropped
+    };
+    PushResult Push(OutboundFrame frame);
+
+    /// The next frame, or nullopt when empty; an empty Pop marks the writer idle, so the next Push
+    /// answers kWakeWriter.
+    std::optional<OutboundFrame> Pop();
+
+    /// Drops queued frames whose message id is in `ids` (already sent in the history frame).
+    void Discard(const std::unordered_set<MessageId>& ids);
+
+    /// Closes and empties the queue; later pushes are dropped.
+    void Close();
+    bool closed() const;
+    bool overflowed() const;
+    std::size_t size() const;
+
+private:
+    const std::size_t capacity_;
+    mutable std::mutex mu_;
+    std::deque<OutboundFrame> frames_;
+    bool writer_idle_ = false;  // the writer starts after the history frame and pops first
+    bool closed_ = false;
+    bool overflowed_ = false;
+};
+
+}  // namespace rooms

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/config.h"
+#include "http/asio.h"
+#include "http/connection.h"
+#include "http/rate_limiter.h"
+#include "http/router.h"
+#include "http/websocket_session.h"
+#include "services/auth_service.h"
+#include "services/room_service.h"
+
+namespace rooms {
+
+struct ServerOptions {
+    std::size_t body_limit_bytes = 64 * 1024;
+    std::size_t header_limit_bytes = 16 * 1024;
+    std::chrono::seconds request_timeout{30};
+    std::size_t max_connections = 10000;
+    std::filesystem::path static_dir;   // web UI; empty or missing: no UI
+    double rate_limit_rps = 10;
+    double rate_limit_burst = 20;
+    int node_id = 0;
+};
+
+/// The HTTP + WebSocket front of the gateway: accepts connections, reads requests within the limits,
+/// applies the rate limit and authentication, routes to handlers, upgrades room WebSockets, serves the
+/// web UI, and logs one line per request without its query string (tokens may travel there).
+class HttpServer {
+public:
+    HttpServer(asio::io_context& io, ServerOptions options, Router& router, AuthService& auth, RoomService& rooms,
+               WebSocketDeps ws_deps);
+
+    /// Binds and starts accepting. Throws when the address cannot be bound.
+    void Start(const tcp::endpoint& endpoint);
+    tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+    /// Graceful stop: no new connections; WebSockets closed with 1001; `done` runs when every connection
+    /// is gone or `grace` has passed.
+    void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
+
+private:
+    class HttpConnection;
+    asio::awaitable<void> AcceptLoop();
+    asio::awaitable<void> Serve(tcp::socket socket);
+    asio::awaitable<Response> Handle(Request& req, const std::string& client_ip, HttpConnection& conn);
+    Response ServeStatic(const Request& req, std::string_view path);
+
+    asio::io_context& io_;
+    ServerOptions options_;
+    Router& router_;
+    AuthService& auth_;
+    RoomService& rooms_;
+    WebSocketDeps ws_deps_;
+    RateLimiter limiter_;
+    ConnectionRegistry& registry_;
+    tcp::acceptor acceptor_;
+    std::atomic<std::size_t> open_connections_{0};
+    std::atomic<std::uint64_t> next_connection_{0};
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace rooms

@@ -1,0 +1,34 @@
+#include "services/chat_service.h"
+
+#include "services/validation.h"
+
+namespace rooms {
+
+std::optional<Error> ChatService::Validate(std::string_view content) const {
+    return ValidateMessageContent(content, options_.max_message_bytes);
+}
+
+Message ChatService::Stamp(RoomId room, const Principal& who, MessageType type, std::string content) {
+    Message m;
+    m.id = ids_.Next();
+    m.room_id = room;
+    m.user_id = who.user_id;
+    m.nickname = who.nickname;
+    m.content = std::move(content);
+    m.time_created = Now();
+    m.type = type;
+    return m;
+}
+
+std::vector<Message> ChatService::Recent(RoomId room) {
+    if (options_.history_size == 0) return {};
+    if (auto cached = cache_.Recent(room, options_.history_size)) return std::move(*cached);
+    auto page = store_.Page(room, std::nullopt, options_.history_size);
+    std::vector<Message> rows = page.ok() ? std::move(page.value()) : std::vector<Message>{};
+    cache_.Fill(room, rows);
+    // Fill merges what arrived meanwhile; read back so the answer includes it.
+    if (auto cached = cache_.Recent(room, options_.history_size)) return std::move(*cached);
+    return rows;
+}
+
+}  // namespace rooms

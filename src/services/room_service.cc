@@ -1,0 +1,23 @@
+#include "services/room_service.h"
+
+#include "services/validation.h"
+
+namespace rooms {
+
+Result<Room> RoomService::Create(std::string_view name) {
+    if (auto err = ValidateRoomName(name)) return *err;
+    return rooms_.Create(name, Now());
+}
+
+Result<Room> RoomService::Find(RoomId id) {
+    auto room = rooms_.Find(id);
+    if (!room) return NotFound("room not found");
+    return *room;
+}
+
+Result<std::vector<std::string>> RoomService::Clients(RoomId id) {
+    if (!rooms_.Find(id)) return NotFound("room not found");
+    return presence_.Online(id);
+}
+
+}  // namespace rooms

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "domain/error.h"
+#include "domain/ports.h"
+
+namespace rooms {
+
+/// Rooms and who is in them. Every call blocks (stores): call from a worker thread. Thread-safe.
+class RoomService {
+public:
+    RoomService(RoomStore& rooms, Presence& presence) : rooms_(rooms), presence_(presence) {}
+
+    Result<Room> Create(std::string_view name);
+    std::vector<Room> List() { return rooms_.List(); }
+    Result<Room> Find(RoomId id);
+    /// Nicknames connected to the room now, each once.
+    Result<std::vector<std::string>> Clients(RoomId id);
+
+private:
+    RoomStore& rooms_;
+    Presence& presence_;
+};
+
+}  // namespace rooms
