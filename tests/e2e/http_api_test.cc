@@ -33,12 +33,6 @@ std::string Pad(std::string s, std::size_t code_points, const std::string& fille
     return s;
 }
 
-std::string Repeat(const std::string& unit, std::size_t n) {
-    std::string s;
-    for (std::size_t i = 0; i < n; ++i) s += unit;
-    return s;
-}
-
 // ------------------------------------------------------------------------------------------------ register
 
 TEST_P(HttpApiTest, RegisterReturnsUserIdAndNickname) {

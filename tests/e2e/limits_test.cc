@@ -73,7 +73,9 @@ TEST_F(BodyLimitTest, BodyOverTheLimitIs413) {
     for (const std::string path : {"/user/register", "/api/user/register", "/user/login"}) {
         auto res = http.PostJson(path, big);
         EXPECT_EQ(res.status, 413) << path << ": " << res.Describe();
-        if (res.status == 413) EXPECT_EQ(ErrorBodyProblem(res), "");
+        if (res.status == 413) {
+            EXPECT_EQ(ErrorBodyProblem(res), "");
+        }
     }
     Api api(port());
     User u = api.NewUser("big");
@@ -119,7 +121,7 @@ TEST_F(BodyLimitTest, HeaderOverTheLimitIsRefused) {
 
 TEST_F(BodyLimitTest, GarbageRequestsDoNotHurtTheServer) {
     HttpClient http(port(), std::chrono::seconds(2));  // some of these leave the server waiting for more
-    for (const std::string raw : {std::string("GARBAGE\r\n\r\n"),
+    for (const std::string& raw : {std::string("GARBAGE\r\n\r\n"),
                                   std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
                                   std::string("POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
                                   std::string("POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{")}) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http_client.h"
+#include "io_util.h"
 #include "server_process.h"
 #include "ws_client.h"
 

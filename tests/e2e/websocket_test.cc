@@ -248,7 +248,7 @@ TEST_F(WebSocketTest, InvalidContentGetsAnErrorFrameAndNothingElse) {
     ASSERT_TRUE(mb.ws);
     ASSERT_TRUE(ReadUntil(*ma.ws, IsNotice(b, "join")));
 
-    for (const std::string bad : {std::string(), std::string("   "), std::string(" \t\n "), std::string(4097, 'x')}) {
+    for (const std::string& bad : {std::string(), std::string("   "), std::string(" \t\n "), std::string(4097, 'x')}) {
         ASSERT_TRUE(ma.ws->Send(bad)) << ma.ws->error();
         auto err = ReadJson(*ma.ws);
         ASSERT_TRUE(err) << "no answer to content of " << bad.size() << " bytes";
@@ -483,8 +483,9 @@ TEST_F(WebSocketTest, ScrollBackPagination) {
     EXPECT_EQ(page_ids(one), std::vector<std::string>{newest_first[6]});
     // The message objects are those sent on the WebSocket.
     auto first_page = newest.Json();
-    if (first_page.is_array() && !first_page.as_array().empty())
+    if (first_page.is_array() && !first_page.as_array().empty()) {
         EXPECT_EQ(first_page.as_array()[0], json::value(timeline.back()));
+    }
     // The same under /api.
     auto prefixed = Api(port(), "/api").Messages(a.access_token, room, "limit=10");
     EXPECT_EQ(page_ids(prefixed), std::vector<std::string>(newest_first.begin(), newest_first.begin() + 10));

@@ -1,0 +1,39 @@
+# Rooms: `make run` runs the product, `make test` runs every test tier. Both install what they need.
+SHELL := /bin/bash
+PRESET ?= release
+LISTEN ?= 0.0.0.0:8080
+DATA_DIR ?= ./data
+
+.PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web clean
+
+all: build
+
+## Install every Debian and npm package the project needs (idempotent; sudo when not root).
+setup:
+	@./scripts/setup.sh
+
+## Build the server (build/rooms) and the web UI (web/dist).
+build: build-server build-web
+
+build-server:
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET)
+
+build-web:
+	@if [[ -f web/package.json ]]; then \
+		cd web && { [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build; \
+	fi
+
+## Run the all-in-one server on http://localhost:8080 with its data under ./data.
+run: setup build
+	./build/rooms serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+## Every test tier: unit, end-to-end against the real binary, Postman/newman, web unit and browser tests.
+test: setup build
+	@./scripts/test.sh
+
+test-unit test-e2e test-postman test-web: build
+	@./scripts/test.sh $(@:test-%=%)
+
+clean:
+	rm -rf build build-debug build-asan build-tsan web/dist

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
+# Usage: scripts/test.sh [unit|e2e|postman|web ...]   (default: all tiers)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+tiers=("$@")
+((${#tiers[@]})) || tiers=(unit e2e postman web)
+
+passed=0
+failed=0
+summary=()
+
+# Adds one tier's counts. A tier that ran no test counts as a failure: a skipped tier is not a pass.
+record() {  # name passed failed
+    local name=$1 p=$2 f=$3
+    if ((p + f == 0)); then
+        f=1
+        summary+=("$name: ran no test (counted as 1 failure)")
+    else
+        summary+=("$name: $p passed, $f failed")
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+run_ctest() {  # label
+    local label=$1 log
+    log=$(mktemp)
+    ctest --test-dir build -L "$label" --output-on-failure --timeout 300 -j2 2>&1 | tee "$log"
+    local total fails
+    total=$(sed -nE 's/.*tests? failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
+    fails=$(sed -nE 's/.* ([0-9]+) tests? failed out of.*/\1/p' "$log" | tail -1)
+    total=${total:-0}
+    fails=${fails:-0}
+    record "$label (ctest)" $((total - fails)) "$fails"
+    rm -f "$log"
+}
+
+for tier in "${tiers[@]}"; do
+    echo "=== tier: $tier ==="
+    case $tier in
+        unit) run_ctest unit ;;
+        e2e) run_ctest e2e ;;
+        postman)
+            out=$(mktemp -d)
+            tests/postman/run.sh "$out/newman.json"
+            read -r p f < <(node -e '
+                const r = require(process.argv[1]).run.stats.assertions;
+                console.log(r.total - r.failed, r.failed);' "$out/newman.json" 2>/dev/null || echo "0 1")
+            record "postman (newman assertions)" "$p" "$f"
+            rm -rf "$out"
+            ;;
+        web)
+            if [[ ! -f web/package.json ]]; then
+                echo "no web UI in this tree"
+                continue
+            fi
+            out=$(mktemp -d)
+            (cd web && npx vitest run --reporter=default --reporter=json --outputFile="$out/vitest.json")
+            read -r p f < <(node -e '
+                const r = require(process.argv[1]);
+                console.log(r.numPassedTests, r.numFailedTests + (r.numPendingTests || 0));' "$out/vitest.json" \
+                2>/dev/null || echo "0 1")
+            record "web unit (vitest)" "$p" "$f"
+            web/scripts/e2e.sh "" "$out/browser.json"
+            read -r p f < <(node -e '
+                const r = require(process.argv[1]);
+                console.log(r.passed, r.failed);' "$out/browser.json" 2>/dev/null || echo "0 1")
+            record "web browser (chromium)" "$p" "$f"
+            rm -rf "$out"
+            ;;
+        *)
+            echo "unknown tier: $tier" >&2
+            exit 2
+            ;;
+    esac
+done
+
+echo
+echo "=== summary ==="
+for line in "${summary[@]}"; do echo "  $line"; done
+echo "$passed passed, $failed failed"
+((failed == 0))
