@@ -1,7 +1,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "adapters/memory/memory_bus.h"
@@ -126,17 +128,41 @@ int RunAllInOne(const Config& config) {
                  fs::absolute(config.data_dir).string(),
                  server_options.static_dir.empty() ? "none" : server_options.static_dir.string());
 
+    // On SIGINT/SIGTERM: graceful shutdown. The I/O threads return by themselves once the last connection
+    // has unwound; a watchdog stops them if something still lingers a few seconds later.
+    std::mutex stop_mu;
+    std::condition_variable stop_cv;
+    bool connections_closed = false;
+    std::thread watchdog;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](beast::error_code ec, int sig) {
         if (ec) return;
         spdlog::info("received signal {}: shutting down", sig);
-        server.Shutdown(std::chrono::seconds(5), [&] { io.stop(); });
+        server.Shutdown(std::chrono::seconds(5), [&] {
+            std::lock_guard lock(stop_mu);
+            connections_closed = true;
+            stop_cv.notify_all();
+        });
+        watchdog = std::thread([&] {
+            std::unique_lock lock(stop_mu);
+            stop_cv.wait(lock, [&] { return connections_closed; });
+            if (!stop_cv.wait_for(lock, std::chrono::seconds(3), [&] { return io.stopped(); })) {
+                spdlog::warn("shutdown: stopping the I/O threads with work still pending");
+                io.stop();
+            }
+        });
     });
 
     std::vector<std::thread> threads;
     for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { io.run(); });
     io.run();
     for (auto& t : threads) t.join();
+    {
+        std::lock_guard lock(stop_mu);
+        connections_closed = true;
+    }
+    stop_cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
 
     // Every connection is gone: no more messages can arrive. Write what is queued, then close the stores.
     bus.Close();

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace rooms {
 
@@ -13,6 +14,8 @@ public:
     virtual ~Connection() = default;
     /// Ends the connection politely (WebSocket: close 1001; HTTP: after the request in flight). Any thread.
     virtual void Shutdown() = 0;
+    /// Cuts the connection at once (the grace period is over). Any thread.
+    virtual void Abort() = 0;
 };
 
 /// Every live connection, so shutdown can reach them and the connection cap can count them. Thread-safe.
@@ -33,16 +36,21 @@ public:
         return live_.size();
     }
     void ShutdownAll() {
-        std::vector<std::shared_ptr<Connection>> all;
-        {
-            std::lock_guard lock(mu_);
-            for (auto& [id, weak] : live_)
-                if (auto c = weak.lock()) all.push_back(std::move(c));
-        }
-        for (auto& c : all) c->Shutdown();
+        for (auto& c : Snapshot()) c->Shutdown();
+    }
+    void AbortAll() {
+        for (auto& c : Snapshot()) c->Abort();
     }
 
 private:
+    std::vector<std::shared_ptr<Connection>> Snapshot() {
+        std::vector<std::shared_ptr<Connection>> all;
+        std::lock_guard lock(mu_);
+        for (auto& [id, weak] : live_)
+            if (auto c = weak.lock()) all.push_back(std::move(c));
+        return all;
+    }
+
     mutable std::mutex mu_;
     std::uint64_t next_id_ = 0;
     std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> live_;

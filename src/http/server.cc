@@ -61,6 +61,11 @@ public:
             if (self->idle && !self->upgraded) self->stream.socket().close();
         });
     }
+    void Abort() override {
+        asio::post(executor, [self = shared_from_this()] {
+            if (!self->upgraded) self->stream.socket().close();
+        });
+    }
     asio::any_io_executor executor;
     beast::tcp_stream stream;
     bool idle = true;       // strand only
@@ -95,12 +100,19 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace, std::function<void()>
         acceptor_.close(ec);
     });
     registry_.ShutdownAll();
+    // Poll until every connection is gone; past the grace period, cut the stragglers and give them a
+    // moment to unwind, so that no coroutine is left suspended when the I/O threads stop.
     auto timer = std::make_shared<asio::steady_timer>(io_);
-    const auto deadline = std::chrono::steady_clock::now() + grace;
+    const auto start = std::chrono::steady_clock::now();
     auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, deadline, done, poll] {
-        if (registry_.size() == 0 || std::chrono::steady_clock::now() >= deadline) {
-            if (registry_.size() != 0) spdlog::warn("shutdown: {} connections still open after grace", registry_.size());
+    *poll = [this, timer, start, grace, done, poll, aborted = false]() mutable {
+        const auto waited = std::chrono::steady_clock::now() - start;
+        if (registry_.size() != 0 && waited >= grace && !aborted) {
+            spdlog::warn("shutdown: cutting {} connections still open after {} ms", registry_.size(), grace.count());
+            registry_.AbortAll();
+            aborted = true;
+        }
+        if (registry_.size() == 0 || waited >= grace + std::chrono::seconds(1)) {
             done();
             *poll = nullptr;  // breaks the self-reference
             return;

@@ -177,6 +177,10 @@ void WebSocketSession::Shutdown() {
     });
 }
 
+void WebSocketSession::Abort() {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { beast::get_lowest_layer(self->ws_).close(); });
+}
+
 void WebSocketSession::CloseWith(websocket::close_code code, std::string reason) {
     if (closing_) return;
     closing_ = true;

@@ -40,6 +40,7 @@ public:
 
     bool Deliver(const OutboundFrame& frame) override;
     void Shutdown() override;
+    void Abort() override;
 
 private:
     asio::awaitable<void> ReadLoop();
