@@ -64,6 +64,18 @@ std::vector<Setting> MakeSettings() {
                          return err;
                      }});
     };
+    auto add_bool = [&](std::string key, std::string help, auto getter) {
+        s.push_back({{key, EnvName(key), std::move(help)}, [getter](Config& c, const std::string& text) {
+                         if (text == "true" || text == "1" || text == "yes") {
+                             getter(c) = true;
+                         } else if (text == "false" || text == "0" || text == "no") {
+                             getter(c) = false;
+                         } else {
+                             return "'" + text + "' is not true or false";
+                         }
+                         return std::string{};
+                     }});
+    };
     auto any = [](const std::string&) { return std::string{}; };
     auto one_of = [](std::vector<std::string> allowed) {
         return [allowed](const std::string& text) {
@@ -136,6 +148,38 @@ std::vector<Setting> MakeSettings() {
             [](Config& c) -> auto& { return c.chat.send_queue_messages; }, 1, 1'000'000);
     add_int("chat.ping_interval_s", "ping idle WebSocket connections this often; drop after twice this",
             [](Config& c) -> auto& { return c.chat.ping_interval_s; }, 1, 3600);
+
+    add_string("http.trusted_proxies", "comma-separated proxy IPs whose X-Forwarded-For/X-Real-IP is trusted",
+               [](Config& c) -> auto& { return c.http.trusted_proxies; }, any);
+
+    add_string("postgres.dsn", "libpq connection URI (secret when it holds a password)",
+               [](Config& c) -> auto& { return c.postgres.dsn; }, any, true);
+    add_int("postgres.pool_size", "PostgreSQL connections per process",
+            [](Config& c) -> auto& { return c.postgres.pool_size; }, 1, 256);
+    add_string("redis.address", "HOST:PORT of Redis", [](Config& c) -> auto& { return c.redis.address; }, host_port);
+    add_string("redis.password", "Redis password (secret)", [](Config& c) -> auto& { return c.redis.password; }, any,
+               true);
+    add_string("redis.key_prefix", "prefix of every Redis key", [](Config& c) -> auto& { return c.redis.key_prefix; },
+               any);
+    add_int("redis.pool_size", "Redis connections per process", [](Config& c) -> auto& { return c.redis.pool_size; },
+            1, 256);
+    add_int("redis.presence_ttl_s", "presence entries of a dead instance vanish within this",
+            [](Config& c) -> auto& { return c.redis.presence_ttl_s; }, 2, 3600);
+    add_string("kafka.brokers", "comma-separated HOST:PORT bootstrap brokers",
+               [](Config& c) -> auto& { return c.kafka.brokers; }, any);
+    add_string("kafka.topic", "topic of chat messages", [](Config& c) -> auto& { return c.kafka.topic; }, any);
+    add_int("kafka.partitions", "partitions when the topic is created",
+            [](Config& c) -> auto& { return c.kafka.partitions; }, 1, 1000);
+    add_string("kafka.consumer_group", "consumer group shared by consumer instances",
+               [](Config& c) -> auto& { return c.kafka.consumer_group; }, any);
+    add_bool("kafka.create_topic", "create the topic at start when missing",
+             [](Config& c) -> auto& { return c.kafka.create_topic; });
+    add_int("kafka.linger_ms", "producer batching delay in ms", [](Config& c) -> auto& { return c.kafka.linger_ms; },
+            0, 1000);
+    add_int("consumer.batch_size", "messages written to PostgreSQL per statement",
+            [](Config& c) -> auto& { return c.consumer.batch_size; }, 1, 100000);
+    add_int("consumer.batch_wait_ms", "longest wait to fill a batch",
+            [](Config& c) -> auto& { return c.consumer.batch_wait_ms; }, 0, 10000);
 
     add_int("storage.batch_size", "messages per SQLite write transaction",
             [](Config& c) -> auto& { return c.storage.batch_size; }, 1, 100000);

@@ -25,6 +25,7 @@ struct Config {
         int request_timeout_s = 30;         // to read one request, and keep-alive idle time
         int max_connections = 10000;        // HTTP + WebSocket, per process
         std::string static_dir;             // web UI files; empty: web/dist beside the binary's source tree
+        std::string trusted_proxies;        // comma-separated proxy IPs whose X-Forwarded-For / X-Real-IP is believed
     } http;
 
     struct Auth {
@@ -47,6 +48,34 @@ struct Config {
         int send_queue_messages = 1024;     // per connection; a client whose queue is full is disconnected
         int ping_interval_s = 30;           // idle connections are pinged; dropped after twice this
     } chat;
+
+    // Distributed roles (websocket, consumer).
+    struct Postgres {
+        std::string dsn = "postgresql://postgres@127.0.0.1:5432/rooms";  // secret when it holds a password
+        int pool_size = 4;
+    } postgres;
+
+    struct Redis {
+        std::string address = "127.0.0.1:6379";
+        std::string password;               // secret
+        std::string key_prefix = "rooms:";
+        int pool_size = 4;
+        int presence_ttl_s = 30;            // a killed instance's connections vanish within this
+    } redis;
+
+    struct Kafka {
+        std::string brokers = "127.0.0.1:9092";
+        std::string topic = "messages";
+        int partitions = 6;
+        std::string consumer_group = "rooms-consumer";  // shared by consumer instances
+        bool create_topic = true;           // create the topic at start when missing
+        int linger_ms = 1;                  // producer batching delay; low for latency
+    } kafka;
+
+    struct Consumer {
+        int batch_size = 1000;              // messages written to PostgreSQL per statement
+        int batch_wait_ms = 20;             // longest wait to fill a batch
+    } consumer;
 
     struct Storage {
         int batch_size = 500;               // messages per SQLite transaction
