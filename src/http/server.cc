@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/url.hpp>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -49,6 +50,34 @@ std::string_view BearerToken(const Request& req, const std::map<std::string, std
 }
 
 }  // namespace
+
+std::string ClientIp(const Request& req, const std::string& peer_ip, const std::vector<std::string>& trusted_proxies) {
+    auto trusted = [&](std::string_view ip) {
+        return std::find(trusted_proxies.begin(), trusted_proxies.end(), ip) != trusted_proxies.end();
+    };
+    if (!trusted(peer_ip)) return peer_ip;
+    // Walk X-Forwarded-For from the right (the hops our proxies appended) to the first untrusted address.
+    if (auto it = req.find("X-Forwarded-For"); it != req.end()) {
+        std::string_view list = it->value();
+        while (!list.empty()) {
+            const auto comma = list.rfind(',');
+            std::string_view hop = comma == std::string_view::npos ? list : list.substr(comma + 1);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(0, comma);
+            while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+            while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+            beast::error_code ec;
+            asio::ip::make_address(std::string(hop), ec);
+            if (ec) break;  // garbage: trust nothing further left
+            if (!trusted(hop)) return std::string(hop);
+        }
+    }
+    if (auto it = req.find("X-Real-IP"); it != req.end()) {
+        beast::error_code ec;
+        const auto addr = asio::ip::make_address(std::string(it->value()), ec);
+        if (!ec) return addr.to_string();
+    }
+    return peer_ip;
+}
 
 /// An HTTP keep-alive connection as shutdown sees it: closed at once when idle between requests,
 /// else after the response in flight.
@@ -164,7 +193,7 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
 
     beast::error_code ep_ec;
     const auto endpoint = socket.remote_endpoint(ep_ec);
-    const std::string client_ip = ep_ec ? "unknown" : endpoint.address().to_string();
+    const std::string peer_ip = ep_ec ? "unknown" : endpoint.address().to_string();
     auto conn = std::make_shared<HttpConnection>(std::move(socket));
     std::optional<ConnectionGuard> registered(std::in_place, registry_, conn);
     beast::flat_buffer buffer;
@@ -190,7 +219,7 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
                 res = ErrorResponse(http::status::bad_request, "malformed HTTP request");
             }
             if (res) {
-                spdlog::info("http {} malformed request: {} -> {}", client_ip, ec.message(), res->result_int());
+                spdlog::info("http {} malformed request: {} -> {}", peer_ip, ec.message(), res->result_int());
                 res->keep_alive(false);
                 res->prepare_payload();
                 co_await http::async_write(conn->stream, *res, asio::as_tuple(asio::use_awaitable));
@@ -198,6 +227,7 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
             break;
         }
         Request req = parser.release();
+        const std::string client_ip = ClientIp(req, peer_ip, options_.trusted_proxies);
         const auto started = std::chrono::steady_clock::now();
         Response res = co_await Handle(req, client_ip, *conn);
         if (conn->upgraded) co_return;  // the WebSocket session owned the stream and has finished

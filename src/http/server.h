@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "http/asio.h"
@@ -26,7 +27,12 @@ struct ServerOptions {
     double rate_limit_rps = 10;
     double rate_limit_burst = 20;
     int node_id = 0;
+    std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For / X-Real-IP is believed
 };
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the first untrusted hop of
+/// X-Forwarded-For read from the right, else X-Real-IP. Untrusted peers cannot spoof their address.
+std::string ClientIp(const Request& req, const std::string& peer_ip, const std::vector<std::string>& trusted_proxies);
 
 /// The HTTP + WebSocket front of the gateway: accepts connections, reads requests within the limits,
 /// applies the rate limit and authentication, routes to handlers, upgrades room WebSockets, serves the
