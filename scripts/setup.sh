@@ -13,6 +13,7 @@ DEB_PACKAGES=(
     libsqlite3-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
     libgtest-dev libgmock-dev
+    chromium fonts-noto-color-emoji
 )
 
 missing=()
@@ -32,8 +33,13 @@ else
 fi
 
 # npm packages: newman runs the Postman collection.
-if [[ ! -x tests/postman/node_modules/.bin/newman ]]; then
+if [[ ! -x tests/postman/node_modules/.bin/newman ]] || [[ tests/postman/package-lock.json -nt tests/postman/node_modules/.package-lock.json ]]; then
     echo "setup: installing npm packages in tests/postman"
     (cd tests/postman && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# npm packages of the web UI (React, Vite, vitest, playwright-core driving Debian's chromium).
+if [[ ! -d web/node_modules/.bin ]] || [[ web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
+    echo "setup: installing npm packages in web"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done"

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The distributed topology on one machine, as plain processes on loopback (no Docker):
+# PostgreSQL, Redis, Kafka (scripts/services.sh), 2 `websocket` gateways, 2 `consumer` workers and nginx
+# on http://127.0.0.1:8080 (/api/ to the gateways, / to the web UI).
+#   scripts/cluster.sh up       starts everything; returns when every process answers /readyz
+#   scripts/cluster.sh down     stops everything
+#   scripts/cluster.sh status
+#   scripts/cluster.sh kill NAME     kill -9 one process (websocket-1, consumer-2, ...) — for fault tests
+#   scripts/cluster.sh start NAME    start one process again
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${ROOMS_SERVICES_DIR:-$ROOT/.services}
+RUN=$DIR/cluster
+BIN=${ROOMS_BIN:-$ROOT/build/rooms}
+NGINX_PORT=${ROOMS_NGINX_PORT:-8080}
+PROCESSES=(websocket-1 websocket-2 consumer-1 consumer-2)
+
+log() { printf 'cluster: %s\n' "$*" >&2; }
+
+# Connection settings and the shared JWT key, exported for every rooms process.
+export_env() {
+    eval "$("$ROOT/scripts/services.sh" env)"
+    mkdir -p "$RUN"
+    if [[ ! -s $RUN/jwt.key ]]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$RUN/jwt.key")
+    fi
+    ROOMS_AUTH_JWT_SECRET=$(cat "$RUN/jwt.key")
+    export ROOMS_AUTH_JWT_SECRET
+}
+
+port_of() {  # the listen port in a config file
+    sed -nE 's/^listen: *[^:]+:([0-9]+).*/\1/p' "$ROOT/config/$1.yaml"
+}
+
+ready() {  # name
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/readyz"
+}
+
+start_one() {
+    local name=$1
+    if [[ -f $RUN/$name.pid ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then return 0; fi
+    "$BIN" serve --config "$ROOT/config/$name.yaml" >>"$RUN/$name.log" 2>&1 &
+    echo $! >"$RUN/$name.pid"
+}
+
+wait_ready() {  # name seconds
+    local deadline=$((SECONDS + $2))
+    until ready "$1"; do
+        if ! kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; then
+            log "$1 exited; last lines of $RUN/$1.log:"
+            tail -n 20 "$RUN/$1.log" >&2
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "$1 not ready within $2 s: $(curl -sS --max-time 2 "http://127.0.0.1:$(port_of "$1")/readyz" 2>&1)"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+stop_one() {  # name [signal]
+    local pidfile=$RUN/$1.pid
+    [[ -f $pidfile ]] || return 0
+    local pid
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+nginx_up() {
+    mkdir -p "$RUN/tmp"
+    local web=$ROOT/web/dist
+    [[ -d $web ]] || web=$RUN/empty-web && mkdir -p "$web"
+    sed -e "s#@RUN_DIR@#$RUN#g" -e "s#@WEB_DIR@#$web#g" -e "s#127.0.0.1:8080#127.0.0.1:$NGINX_PORT#" \
+        "$ROOT/config/nginx/nginx.conf" >"$RUN/nginx.conf"
+    if [[ -f $RUN/nginx.pid ]] && kill -0 "$(cat "$RUN/nginx.pid")" 2>/dev/null; then
+        nginx -p "$RUN" -c "$RUN/nginx.conf" -s reload
+    else
+        nginx -p "$RUN" -c "$RUN/nginx.conf"
+    fi
+}
+
+nginx_down() {
+    if [[ -f $RUN/nginx.pid ]]; then
+        nginx -p "$RUN" -c "$RUN/nginx.conf" -s quit 2>/dev/null || true
+        for _ in $(seq 1 50); do [[ -f $RUN/nginx.pid ]] || break; sleep 0.1; done
+    fi
+}
+
+case ${1:-} in
+    up)
+        started=$SECONDS
+        [[ -x $BIN ]] || { log "no $BIN: run make build first"; exit 1; }
+        "$ROOT/scripts/services.sh" install
+        "$ROOT/scripts/services.sh" start
+        export_env
+        "$BIN" migrate up --config "$ROOT/config/websocket-1.yaml"
+        "$BIN" topic create --config "$ROOT/config/websocket-1.yaml"
+        for p in "${PROCESSES[@]}"; do start_one "$p"; done
+        for p in "${PROCESSES[@]}"; do wait_ready "$p" 60; done
+        nginx_up
+        deadline=$((SECONDS + 20))
+        until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$NGINX_PORT/api/readyz"; do
+            ((SECONDS < deadline)) || { log "nginx does not answer"; exit 1; }
+            sleep 0.2
+        done
+        log "up in $((SECONDS - started)) s: http://127.0.0.1:$NGINX_PORT (logs in $RUN)"
+        ;;
+    down)
+        nginx_down
+        for p in "${PROCESSES[@]}"; do stop_one "$p"; done
+        "$ROOT/scripts/services.sh" stop
+        log "down"
+        ;;
+    status)
+        "$ROOT/scripts/services.sh" status
+        for p in "${PROCESSES[@]}"; do
+            if ready "$p"; then echo "$p: ready"; else echo "$p: not ready"; fi
+        done
+        curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$NGINX_PORT/api/readyz" && echo "nginx: up" ||
+            echo "nginx: down"
+        ;;
+    kill) stop_one "$2" KILL ;;
+    start)
+        export_env
+        start_one "$2"
+        wait_ready "$2" 60
+        ;;
+    *)
+        echo "usage: $0 up|down|status|kill NAME|start NAME" >&2
+        exit 2
+        ;;
+esac
