@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <iostream>
 
 #include "app/roles.h"
@@ -9,6 +10,8 @@
 #include "common/log.h"
 
 int main(int argc, char** argv) {
+    // A peer that vanished mid-write must be an error code on that socket, not the death of the process.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"Rooms: a real-time rooms messenger"};
     app.require_subcommand(1);
 

@@ -107,6 +107,10 @@ class HistoryCache {
 public:
     virtual ~HistoryCache() = default;
     virtual void Append(const Message& message) = 0;
+    /// Appends a batch in order (per room); adapters may do it in one round trip.
+    virtual void AppendBatch(std::span<const Message> messages) {
+        for (const Message& m : messages) Append(m);
+    }
     /// Newest first, at most `limit`; nullopt when the cache does not know the room (a miss).
     virtual std::optional<std::vector<Message>> Recent(RoomId room, int limit) = 0;
     /// Fills a missed room from the store (`newest_first` as read from it).
