@@ -4,7 +4,8 @@ PRESET ?= release
 LISTEN ?= 0.0.0.0:8080
 DATA_DIR ?= ./data
 
-.PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web clean
+.PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web test-integration \
+	cluster-up cluster-down services-up services-down clean
 
 all: build
 
@@ -32,8 +33,22 @@ run: setup build
 test: setup build
 	@./scripts/test.sh
 
-test-unit test-e2e test-postman test-web: build
+test-unit test-e2e test-postman test-web test-integration: build
 	@./scripts/test.sh $(@:test-%=%)
+
+## The distributed topology on loopback: PostgreSQL, Redis, Kafka, 2 websocket + 2 consumer, nginx on :8080.
+cluster-up: setup build
+	@./scripts/cluster.sh up
+
+cluster-down:
+	@./scripts/cluster.sh down
+
+## Only PostgreSQL, Redis and Kafka (for the integration tests).
+services-up:
+	@./scripts/services.sh install && ./scripts/services.sh start
+
+services-down:
+	@./scripts/services.sh stop
 
 clean:
 	rm -rf build build-debug build-asan build-tsan web/dist

@@ -33,7 +33,7 @@ port_of() {  # the listen port in a config file
 }
 
 ready() {  # name
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/readyz"
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/readyz" 2>/dev/null
 }
 
 start_one() {

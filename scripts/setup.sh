@@ -12,6 +12,7 @@ DEB_PACKAGES=(
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
+    libpq-dev libhiredis-dev librdkafka-dev
     libgtest-dev libgmock-dev
     chromium fonts-noto-color-emoji
 )

@@ -5,7 +5,19 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(unit e2e postman web)
+((${#tiers[@]})) || tiers=(unit e2e postman web integration)
+
+# Service-backed tiers share one set of services, started once and stopped on exit.
+services_started=0
+start_services() {
+    ((services_started)) && return 0
+    scripts/services.sh install && scripts/services.sh start || return 1
+    eval "$(scripts/services.sh env)"
+    export ROOMS_TEST_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_TEST_REDIS_ADDRESS=$ROOMS_REDIS_ADDRESS \
+        ROOMS_TEST_KAFKA_BROKERS=$ROOMS_KAFKA_BROKERS
+    services_started=1
+}
+trap '((services_started)) && scripts/services.sh stop' EXIT
 
 passed=0
 failed=0
@@ -42,6 +54,13 @@ for tier in "${tiers[@]}"; do
     case $tier in
         unit) run_ctest unit ;;
         e2e) run_ctest e2e ;;
+        integration)
+            if start_services; then
+                run_ctest integration
+            else
+                record "integration (services did not start)" 0 1
+            fi
+            ;;
         postman)
             out=$(mktemp -d)
             tests/postman/run.sh "$out/newman.json"

@@ -9,6 +9,7 @@
 #include "app/secrets_file.h"
 #include "crypto/jwt.h"
 #include "crypto/secrets.h"
+#include "http/responses.h"
 #include "http/server.h"
 #include "services/auth_service.h"
 #include "services/chat_service.h"
@@ -66,6 +67,65 @@ std::string JwtKey(const Config& config, bool may_generate) {
     return LoadOrCreateKeyFile(file);
 }
 
+void RunUntilSignal(asio::io_context& io, HttpServer& server, int io_threads) {
+    // On SIGINT/SIGTERM: graceful shutdown. The I/O threads return by themselves once the last connection
+    // has unwound; a watchdog stops them if something still lingers a few seconds later.
+    std::mutex stop_mu;
+    std::condition_variable stop_cv;
+    bool connections_closed = false;
+    std::thread watchdog;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](beast::error_code ec, int sig) {
+        if (ec) return;
+        spdlog::info("received signal {}: shutting down", sig);
+        server.Shutdown(std::chrono::seconds(5), [&] {
+            std::lock_guard lock(stop_mu);
+            connections_closed = true;
+            stop_cv.notify_all();
+        });
+        watchdog = std::thread([&] {
+            std::unique_lock lock(stop_mu);
+            stop_cv.wait(lock, [&] { return connections_closed; });
+            if (!stop_cv.wait_for(lock, std::chrono::seconds(3), [&] { return io.stopped(); })) {
+                spdlog::warn("shutdown: stopping the I/O threads with work still pending");
+                io.stop();
+            }
+        });
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : threads) t.join();
+    {
+        std::lock_guard lock(stop_mu);
+        connections_closed = true;
+    }
+    stop_cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+}
+
+void ServeProbes(const Config& config, const std::string& role, std::vector<ReadinessCheck> readiness) {
+    asio::io_context io(1);
+    asio::thread_pool probe_pool(1);
+    ConnectionRegistry registry;
+    Router router;
+    router.Add(http::verb::get, "/healthz", false, [](RequestContext&) -> asio::awaitable<Response> {
+        co_return JsonResponse(http::status::ok, R"({"status":"ok"})");
+    });
+    router.Add(http::verb::get, "/readyz", false, [&](RequestContext&) -> asio::awaitable<Response> {
+        co_return ReadinessResponse(co_await RunBlocking(probe_pool, [&] { return CheckReadiness(readiness); }));
+    });
+    ServerOptions options;
+    options.rate_limit_rps = 0;
+    options.node_id = config.node_id;
+    HttpServer server(io, options, router, registry, nullptr, nullptr, std::nullopt);
+    server.Start(ParseListen(config.listen));
+    spdlog::info("rooms {} role={} node_id={} probes on http://{}", ROOMS_VERSION, role, config.node_id, config.listen);
+    RunUntilSignal(io, server, 1);
+    probe_pool.join();
+}
+
 void ServeGateway(const Config& config, const std::string& role, GatewayBackends b) {
     const JwtCodec jwt(JwtKey(config, role == "all"));
     const PasswordHasher hasher;
@@ -102,46 +162,11 @@ void ServeGateway(const Config& config, const std::string& role, GatewayBackends
                           WebSocketOptions{static_cast<std::size_t>(config.chat.max_frame_bytes),
                                            static_cast<std::size_t>(config.chat.send_queue_messages),
                                            std::chrono::seconds(config.chat.ping_interval_s)}};
-    HttpServer server(io, options, router, auth, rooms, ws_deps);
+    HttpServer server(io, options, router, registry, &auth, &rooms, ws_deps);
     server.Start(ParseListen(config.listen));
     spdlog::info("rooms {} role={} node_id={} listening on http://{} web_ui={}", ROOMS_VERSION, role, config.node_id,
                  config.listen, options.static_dir.empty() ? "none" : options.static_dir.string());
-
-    // On SIGINT/SIGTERM: graceful shutdown. The I/O threads return by themselves once the last connection
-    // has unwound; a watchdog stops them if something still lingers a few seconds later.
-    std::mutex stop_mu;
-    std::condition_variable stop_cv;
-    bool connections_closed = false;
-    std::thread watchdog;
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](beast::error_code ec, int sig) {
-        if (ec) return;
-        spdlog::info("received signal {}: shutting down", sig);
-        server.Shutdown(std::chrono::seconds(5), [&] {
-            std::lock_guard lock(stop_mu);
-            connections_closed = true;
-            stop_cv.notify_all();
-        });
-        watchdog = std::thread([&] {
-            std::unique_lock lock(stop_mu);
-            stop_cv.wait(lock, [&] { return connections_closed; });
-            if (!stop_cv.wait_for(lock, std::chrono::seconds(3), [&] { return io.stopped(); })) {
-                spdlog::warn("shutdown: stopping the I/O threads with work still pending");
-                io.stop();
-            }
-        });
-    });
-
-    std::vector<std::thread> threads;
-    for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { io.run(); });
-    io.run();
-    for (auto& t : threads) t.join();
-    {
-        std::lock_guard lock(stop_mu);
-        connections_closed = true;
-    }
-    stop_cv.notify_all();
-    if (watchdog.joinable()) watchdog.join();
+    RunUntilSignal(io, server, io_threads);
     store_pool.join();
     hash_pool.join();
 }

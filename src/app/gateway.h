@@ -32,6 +32,9 @@ struct GatewayBackends {
 /// gracefully (WebSockets with 1001) and returns. Blocks the calling thread, which becomes an I/O thread.
 void ServeGateway(const Config& config, const std::string& role, GatewayBackends backends);
 
+/// Serves only /healthz and /readyz (the consumer role) until SIGINT or SIGTERM. Blocks.
+void ServeProbes(const Config& config, const std::string& role, std::vector<ReadinessCheck> readiness);
+
 /// The JWT key: auth.jwt_secret, else the key file (auth.jwt_secret_file or <data_dir>/jwt.key), created
 /// on first start only when `may_generate` (the all-in-one server; gateways of a cluster must share one).
 std::string JwtKey(const Config& config, bool may_generate);

@@ -23,6 +23,18 @@ int main(int argc, char** argv) {
     serve->add_option("--role", role, "all | websocket | consumer");
     serve->add_option("--log-level", log_level, "trace | debug | info | warn | error");
 
+    std::string migrate_direction;
+    int migrate_steps = 0;
+    auto* migrate = app.add_subcommand("migrate", "apply PostgreSQL schema migrations");
+    migrate->add_option("direction", migrate_direction, "up | down")->required()->check(CLI::IsMember({"up", "down"}));
+    migrate->add_option("--steps", migrate_steps, "how many (default: every pending one up, one down)");
+    migrate->add_option("--config", config_file, "YAML configuration file")->check(CLI::ExistingFile);
+
+    std::string topic_action;
+    auto* topic = app.add_subcommand("topic", "manage the Kafka topic");
+    topic->add_option("action", topic_action, "create")->required()->check(CLI::IsMember({"create"}));
+    topic->add_option("--config", config_file, "YAML configuration file")->check(CLI::ExistingFile);
+
     auto* settings = app.add_subcommand("settings", "list every setting with its environment variable");
     auto* version = app.add_subcommand("version", "print the version");
 
@@ -53,10 +65,11 @@ int main(int argc, char** argv) {
     }
     rooms::InitLogging(config.log_level);
     try {
-        if (config.role == "all") return rooms::RunAllInOne(config);
-        spdlog::critical("role '{}' needs PostgreSQL, Redis and Kafka adapters, which this build does not have yet; "
-                         "use role all", config.role);
-        return 2;
+        if (*migrate) return rooms::RunMigrate(config, migrate_direction, migrate_steps);
+        if (*topic) return rooms::RunCreateTopic(config);
+        if (config.role == "websocket") return rooms::RunWebsocketGateway(config);
+        if (config.role == "consumer") return rooms::RunConsumer(config);
+        return rooms::RunAllInOne(config);
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return 1;

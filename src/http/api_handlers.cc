@@ -157,15 +157,26 @@ asio::awaitable<Response> ApiHandlers::RoomWithoutUpgrade(RequestContext& ctx) {
 asio::awaitable<Response> ApiHandlers::Health(RequestContext&) { co_return Ok(json::object{{"status", "ok"}}); }
 
 asio::awaitable<Response> ApiHandlers::Ready(RequestContext&) {
-    auto problems = co_await RunBlocking(store_pool_, [&] {
-        std::string out;
-        for (const auto& r : readiness_) {
-            if (auto why = r.check()) out += (out.empty() ? "" : "; ") + r.name + ": " + *why;
+    co_return ReadinessResponse(co_await RunBlocking(store_pool_, [&] { return CheckReadiness(readiness_); }));
+}
+
+std::string CheckReadiness(const std::vector<ReadinessCheck>& checks) {
+    std::string problems;
+    for (const auto& r : checks) {
+        std::optional<std::string> why;
+        try {
+            why = r.check();
+        } catch (const std::exception& e) {
+            why = e.what();
         }
-        return out;
-    });
-    if (!problems.empty()) co_return ErrorResponse(http::status::service_unavailable, "not ready: " + problems);
-    co_return Ok(json::object{{"status", "ready"}});
+        if (why) problems += (problems.empty() ? "" : "; ") + r.name + ": " + *why;
+    }
+    return problems;
+}
+
+Response ReadinessResponse(const std::string& problems) {
+    if (!problems.empty()) return ErrorResponse(http::status::service_unavailable, "not ready: " + problems);
+    return Ok(json::object{{"status", "ready"}});
 }
 
 }  // namespace rooms

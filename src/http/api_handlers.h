@@ -19,6 +19,11 @@ struct ReadinessCheck {
     std::function<std::optional<std::string>()> check;
 };
 
+/// Runs every check (blocking); the problems found, "" when all pass.
+std::string CheckReadiness(const std::vector<ReadinessCheck>& checks);
+/// 200 {"status":"ready"} or 503 {"message":"not ready: <problems>"}.
+Response ReadinessResponse(const std::string& problems);
+
 /// The REST API of spec/API.md. Blocking service calls run on the pools, never on the I/O threads.
 class ApiHandlers {
 public:

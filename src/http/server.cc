@@ -102,16 +102,16 @@ public:
     bool upgraded = false;  // strand only: the stream now belongs to a WebSocket session
 };
 
-HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Router& router, AuthService& auth,
-                       RoomService& rooms, WebSocketDeps ws_deps)
+HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Router& router, ConnectionRegistry& registry,
+                       const AuthService* auth, RoomService* rooms, std::optional<WebSocketDeps> ws)
     : io_(io),
       options_(std::move(options)),
       router_(router),
       auth_(auth),
       rooms_(rooms),
-      ws_deps_(ws_deps),
+      ws_deps_(std::move(ws)),
       limiter_(options_.rate_limit_rps, options_.rate_limit_burst),
-      registry_(ws_deps.registry),
+      registry_(registry),
       acceptor_(io) {}
 
 void HttpServer::Start(const tcp::endpoint& endpoint) {
@@ -284,21 +284,22 @@ asio::awaitable<Response> HttpServer::Handle(Request& req, const std::string& cl
     if (route.requires_auth) {
         const std::string_view token = BearerToken(req, ctx.query);
         if (token.empty()) co_return ErrorResponse(http::status::unauthorized, "missing access token");
-        auto who = auth_.Authenticate(token);
+        if (!auth_) co_return ErrorResponse(http::status::internal_server_error, "internal error");
+        auto who = auth_->Authenticate(token);
         if (!who) co_return ErrorResponse(who.error());
         ctx.principal = std::move(*who);
     }
 
-    if (route.websocket && websocket::is_upgrade(req)) {
+    if (route.websocket && websocket::is_upgrade(req) && ws_deps_ && rooms_) {
         const auto room_id = ParseId(ctx.params[0]);
         if (!room_id) co_return ErrorResponse(http::status::not_found, "room not found");
-        auto room = co_await RunBlocking(ws_deps_.store_pool, [&] { return rooms_.Find(*room_id); });
+        auto room = co_await RunBlocking(ws_deps_->store_pool, [&] { return rooms_->Find(*room_id); });
         if (!room) co_return ErrorResponse(room.error());
         if (stopping_) co_return ErrorResponse(http::status::service_unavailable, "server is shutting down");
         spdlog::info("http {} \"GET {}\" 101", client_ip, path);
         conn.upgraded = true;
         const ConnectionId conn_id = std::to_string(options_.node_id) + ":" + std::to_string(++next_connection_);
-        auto session = std::make_shared<WebSocketSession>(std::move(conn.stream), ws_deps_, *ctx.principal, *room_id,
+        auto session = std::make_shared<WebSocketSession>(std::move(conn.stream), *ws_deps_, *ctx.principal, *room_id,
                                                           conn_id, client_ip);
         co_await session->Run(std::move(req));
         co_return Response{};

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,10 @@ std::string ClientIp(const Request& req, const std::string& peer_ip, const std::
 /// web UI, and logs one line per request without its query string (tokens may travel there).
 class HttpServer {
 public:
-    HttpServer(asio::io_context& io, ServerOptions options, Router& router, AuthService& auth, RoomService& rooms,
-               WebSocketDeps ws_deps);
+    /// `auth` may be null when no route requires authentication; `ws` may be empty when no route is a room
+    /// WebSocket (a consumer's probe server).
+    HttpServer(asio::io_context& io, ServerOptions options, Router& router, ConnectionRegistry& registry,
+               const AuthService* auth, RoomService* rooms, std::optional<WebSocketDeps> ws);
 
     /// Binds and starts accepting. Throws when the address cannot be bound.
     void Start(const tcp::endpoint& endpoint);
@@ -60,9 +63,9 @@ private:
     asio::io_context& io_;
     ServerOptions options_;
     Router& router_;
-    AuthService& auth_;
-    RoomService& rooms_;
-    WebSocketDeps ws_deps_;
+    const AuthService* auth_;
+    RoomService* rooms_;
+    std::optional<WebSocketDeps> ws_deps_;
     RateLimiter limiter_;
     ConnectionRegistry& registry_;
     tcp::acceptor acceptor_;
