@@ -41,6 +41,8 @@ std::optional<Error> ValidateMessageContent(std::string_view content, std::int64
         return InvalidArgument("message is too long: at most " + std::to_string(max_bytes) + " bytes");
     if (!IsValidUtf8(content)) return InvalidArgument("message must be valid UTF-8");
     if (IsBlank(content)) return InvalidArgument("message must not be empty");
+    // PostgreSQL text cannot hold U+0000, and no client means to send it.
+    if (content.find('\0') != std::string_view::npos) return InvalidArgument("message must not contain NUL characters");
     return std::nullopt;
 }
 
