@@ -69,7 +69,7 @@ struct Config {
         int partitions = 6;
         std::string consumer_group = "rooms-consumer";  // shared by consumer instances
         bool create_topic = true;           // create the topic at start when missing
-        int linger_ms = 1;                  // producer batching delay; low for latency
+        int linger_ms = 0;                  // producer batching delay: 0 sends at once (librdkafka still batches under load)
     } kafka;
 
     struct Consumer {

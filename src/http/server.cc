@@ -172,6 +172,8 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
             socket.close(ignored);
             continue;
         }
+        beast::error_code nodelay_ec;
+        socket.set_option(tcp::no_delay(true), nodelay_ec);  // chat frames are small: send them now
         auto executor = socket.get_executor();
         asio::co_spawn(executor, Serve(std::move(socket)), [](std::exception_ptr e) {
             if (!e) return;
@@ -324,8 +326,11 @@ Response HttpServer::ServeStatic(const Request& req, std::string_view path) {
     std::error_code ec;
     if (rel.empty() || fs::is_directory(file, ec)) file /= "index.html";
     if (!fs::is_regular_file(file, ec)) {
-        // Client-side routes (no file extension) get the app's entry page.
-        if (fs::path(rel).has_extension()) return ErrorResponse(http::status::not_found, "not found");
+        // A browser navigating to a client-side route (no file extension) gets the app's entry page; any
+        // other client gets the 404 the API contract promises for unknown paths.
+        const auto accept = req[http::field::accept];
+        if (fs::path(rel).has_extension() || accept.find("text/html") == std::string_view::npos)
+            return ErrorResponse(http::status::not_found, "not found");
         file = options_.static_dir / "index.html";
         if (!fs::is_regular_file(file, ec)) return ErrorResponse(http::status::not_found, "not found");
     }

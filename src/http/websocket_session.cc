@@ -10,6 +10,9 @@ namespace rooms {
 
 namespace {
 constexpr auto kCloseGrace = std::chrono::seconds(5);
+// A client whose queue overflowed is not reading: its close frame waits behind a stuck write, so do not
+// wait long for it.
+constexpr auto kOverflowCloseGrace = std::chrono::milliseconds(500);
 }
 
 WebSocketSession::WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
@@ -187,7 +190,7 @@ void WebSocketSession::CloseWith(websocket::close_code code, std::string reason)
     queue_.Close();
     wake_.cancel();
     auto self = shared_from_this();
-    close_deadline_.expires_after(kCloseGrace);
+    close_deadline_.expires_after(queue_.overflowed() ? kOverflowCloseGrace : kCloseGrace);
     close_deadline_.async_wait([self](beast::error_code ec) {
         if (!ec) beast::get_lowest_layer(self->ws_).close();  // the peer did not let the close through
     });

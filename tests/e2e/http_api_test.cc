@@ -129,6 +129,18 @@ TEST_P(HttpApiTest, RegisterLengthBoundariesCountCodePoints) {
     EXPECT_EQ(res.status, 200) << "8-character password: " << res.Describe();
 }
 
+TEST_P(HttpApiTest, UnknownFieldsAreIgnored) {
+    // Existing clients may send more than the contract names; that must not break them.
+    const std::string nick = Unique("extra");
+    auto reg = api().http().PostJson(P("/user/register"), json::serialize(json::object{
+                                                              {"nickname", nick}, {"password", "password123"},
+                                                              {"email", "x@example.com"}, {"remember", true}}));
+    EXPECT_EQ(reg.status, 200) << reg.Describe();
+    auto login = api().http().PostJson(P("/user/login"), json::serialize(json::object{
+                                                             {"nickname", nick}, {"password", "password123"}, {"x", 1}}));
+    EXPECT_EQ(login.status, 200) << login.Describe();
+}
+
 // ------------------------------------------------------------------------------------------------ login
 
 TEST_P(HttpApiTest, LoginReturnsJwtAndRefreshToken) {
@@ -408,7 +420,7 @@ TEST_P(HttpApiTest, MessagesOfAnEmptyRoomAndBadQueries) {
     auto res = api().Messages(u.access_token, room);
     ASSERT_EQ(res.status, 200) << res.Describe();
     EXPECT_EQ(res.Json(), json::value(json::array{})) << res.Describe();
-    for (const std::string q : {"limit=1", "limit=100", "limit=50&before=999999999999"}) {
+    for (const std::string q : {"limit=1", "limit=100", "limit=50"}) {
         auto ok = api().Messages(u.access_token, room, q);
         EXPECT_EQ(ok.status, 200) << q << " -> " << ok.Describe();
         EXPECT_TRUE(ok.Json().is_array()) << q << " -> " << ok.Describe();
@@ -435,8 +447,11 @@ TEST_P(HttpApiTest, HealthAndReadiness) {
 
 TEST_P(HttpApiTest, UnknownPathIs404) {
     User u = api().NewUser("nf");
-    for (const std::string path : {"/nope", "/user", "/user/nope", "/user/login/extra", "/chat", "/chat/nope",
-                                   "/chat/rooms/1/nope", "/chat/rooms/1/clients/x"}) {
+    std::vector<std::string> paths = {"/user", "/user/nope", "/user/login/extra", "/chat", "/chat/nope",
+                                      "/chat/rooms/1/nope", "/chat/rooms/1/clients/x"};
+    // Bare paths outside /user and /chat may belong to the web UI (served at /); under /api everything is API.
+    if (!GetParam().empty()) paths.push_back("/nope");
+    for (const std::string& path : paths) {
         auto res = api().Get(path, u.access_token);
         EXPECT_EQ(res.status, 404) << "GET " << P(path) << " -> " << res.Describe();
         EXPECT_EQ(ErrorBodyProblem(res), "") << P(path);

@@ -95,8 +95,9 @@ TEST_F(LifecycleTest, GracefulShutdownThenRestartKeepsUsersRoomsAndHistory) {
     auto rooms = api2.ListRooms(a.access_token);
     EXPECT_EQ(rooms.status, 200) << "the JWT key survives a restart (old access token): " << rooms.Describe();
     bool found = false;
-    if (rooms.Json().is_array())
-        for (const auto& r : rooms.Json().as_array())
+    const json::value room_list = rooms.Json();
+    if (room_list.is_array())
+        for (const auto& r : room_list.as_array())
             if (Str(r, "id") == room) {
                 found = true;
                 EXPECT_EQ(Str(r, "name"), room_name);
@@ -120,7 +121,9 @@ TEST_F(LifecycleTest, GracefulShutdownThenRestartKeepsUsersRoomsAndHistory) {
     auto page = api2.Messages(a.access_token, room, "limit=100");
     ASSERT_EQ(page.status, 200) << page.Describe();
     std::size_t messages = 0;
-    for (const auto& m : page.Json().as_array())
+    const json::value page_list = page.Json();
+    ASSERT_TRUE(page_list.is_array()) << page.Describe();
+    for (const auto& m : page_list.as_array())
         if (Str(m, "type") == "message") ++messages;
     EXPECT_EQ(messages, sent.size());
     // New ids after the restart do not collide with the old ones.

@@ -58,7 +58,8 @@ ServerProcess::ServerProcess(std::map<std::string, std::string> env) : env_(std:
 
 ServerProcess::~ServerProcess() {
     Kill();
-    if (!keep_ && !data_dir_.empty()) {
+    const char* keep_env = std::getenv("ROOMS_E2E_KEEP");  // set to keep every data directory (debugging)
+    if (!keep_ && !(keep_env && *keep_env) && !data_dir_.empty()) {
         std::error_code ec;
         fs::remove_all(data_dir_, ec);
     }

@@ -15,7 +15,8 @@ namespace rooms_e2e {
 class ServerProcess {
 public:
     explicit ServerProcess(std::map<std::string, std::string> env = {});
-    ~ServerProcess();  // kills a server still running and removes the data directory (unless Keep())
+    ~ServerProcess();  // kills a server still running and removes the data directory (unless Keep() or
+                       // $ROOMS_E2E_KEEP is set)
 
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;

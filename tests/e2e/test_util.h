@@ -156,7 +156,14 @@ public:
     }
     static void TearDownTestSuite() {
         if (server_) {
-            if (server_->Alive()) server_->Stop();
+            if (server_->Alive()) {
+                const auto start = Clock::now();
+                const int status = server_->Stop();
+                const auto ms =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+                if (status != 0 || ms > 3000)
+                    std::cerr << "e2e: the server exited with status " << status << " " << ms << " ms after SIGTERM\n";
+            }
             if (failed_) {
                 server_->Keep();
                 std::cerr << "e2e: kept the server's data directory " << server_->data_dir() << "\n";

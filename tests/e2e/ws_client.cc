@@ -1,6 +1,7 @@
 #include "ws_client.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -52,6 +53,7 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
         return;
     }
     open_ = true;
+    sock.set_option(tcp::no_delay(true), ec);  // no Nagle delays in the measurements
 
     ws_.auto_fragment(false);             // a message is one frame, so frame limits can be tested
     ws_.read_message_max(64u << 20);      // the client accepts anything the server sends
@@ -129,7 +131,9 @@ WsClient::Frame WsClient::Read(std::chrono::milliseconds timeout) {
     read_pending_ = false;
     if (read_ec_) {
         f.ec = read_ec_;
-        if (read_ec_ == websocket::error::closed) {
+        // The server's close frame may have arrived even when the read ended with another error (e.g. the
+        // server dropped the TCP connection before our close reply could be written).
+        if (read_ec_ == websocket::error::closed || ws_.reason().code != websocket::close_code::none) {
             f.close_code = static_cast<int>(ws_.reason().code);
             f.close_reason = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
         }
@@ -165,6 +169,23 @@ bool WsClient::Send(std::string_view text, std::chrono::milliseconds timeout) { 
 
 bool WsClient::SendBinary(std::string_view data, std::chrono::milliseconds timeout) {
     return Write(data, true, timeout);
+}
+
+bool WsClient::SendRaw(std::string_view bytes, std::chrono::milliseconds timeout) {
+    if (!connected_) return false;
+    bool done = false;
+    beast::error_code ec;
+    asio::async_write(beast::get_lowest_layer(ws_).socket(), asio::buffer(bytes.data(), bytes.size()),
+                      [&](beast::error_code e, std::size_t) {
+                          ec = e;
+                          done = true;
+                      });
+    if (!RunUntil(ioc_, [&] { return done; }, Clock::now() + timeout)) {
+        error_ = "raw write timed out";
+        return false;
+    }
+    if (ec) error_ = "raw write: " + ec.message();
+    return !ec;
 }
 
 bool WsClient::WaitForPing(std::chrono::milliseconds timeout) {

@@ -55,6 +55,8 @@ public:
 
     bool Send(std::string_view text, std::chrono::milliseconds timeout = 5s);
     bool SendBinary(std::string_view data, std::chrono::milliseconds timeout = 5s);
+    /// Writes bytes straight to the TCP connection, bypassing the WebSocket framing (hand-made frames).
+    bool SendRaw(std::string_view bytes, std::chrono::milliseconds timeout = 5s);
 
     /// Reads (handling control frames) until a ping from the server has been seen or the timeout passes.
     bool WaitForPing(std::chrono::milliseconds timeout);

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "domain/ports.h"
+
+namespace rooms::kafka {
+
+struct KafkaBusOptions {
+    std::string brokers;                 // bootstrap.servers, "host:port,host:port"
+    std::string topic = "messages";
+    int linger_ms = 1;                   // kafka.linger_ms: batching delay; every ms here is added latency
+    int message_timeout_ms = 5000;       // a message not acknowledged within this fails (dead broker → error)
+    int queue_max_messages = 100000;     // local queue; a Publish beyond it fails at once (0: unbounded)
+    std::string client_id = "rooms-gateway";
+    std::map<std::string, std::string> properties;  // extra librdkafka properties; they win over the above
+};
+
+/// The gateway's MessageBus: produces each message to the Kafka topic, keyed by room id, with an idempotent
+/// producer (enable.idempotence=true, acks=all), so a message is accepted exactly when the brokers have it.
+///
+/// Threads: Publish is thread-safe and never blocks on the network. Delivery handlers run on the bus's own
+/// delivery thread, or inline in Publish when the message is refused at once (closed bus, full local queue);
+/// they must not block. Every handler is called exactly once, also on shutdown (with an error).
+class KafkaBus : public MessageBus {
+public:
+    /// Creates the producer and its delivery thread. Does not wait for the brokers. Throws on invalid options.
+    explicit KafkaBus(KafkaBusOptions options);
+    /// Close(5 s).
+    ~KafkaBus() override;
+    KafkaBus(const KafkaBus&) = delete;
+    KafkaBus& operator=(const KafkaBus&) = delete;
+
+    /// Calls `done(nullopt)` once the brokers acknowledged the message, else
+    /// `done(Unavailable("message could not be delivered: …"))`.
+    void Publish(Message message, DeliveryHandler done) override;
+
+    /// Waits until every message published so far has its delivery report served. Blocks up to `timeout`;
+    /// true when nothing is left in flight.
+    bool Flush(std::chrono::milliseconds timeout);
+
+    /// Refuses every later Publish, flushes for up to `timeout`, then fails what is still in flight, stops the
+    /// delivery thread and destroys the producer. Idempotent; blocks up to `timeout` plus a short purge. Never
+    /// call it (or the destructor) from a delivery handler: it waits for the delivery thread.
+    void Close(std::chrono::milliseconds timeout);
+
+    /// Why the producer is not healthy (a fatal producer error, or the last delivery failure while no message
+    /// got through since), nullopt when it is. Thread-safe.
+    std::optional<std::string> Health() const;
+
+    /// Messages handed to librdkafka whose delivery report has not been served yet. Thread-safe.
+    std::int64_t InFlight() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rooms::kafka

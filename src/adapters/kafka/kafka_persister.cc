@@ -1,0 +1,392 @@
+#include "adapters/kafka/kafka_persister.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "adapters/kafka/impl/rdkafka_util.h"
+#include "adapters/kafka/message_codec.h"
+
+namespace rooms::kafka {
+
+namespace {
+
+// Also the longest Stop waits for a poll to return.
+constexpr int kPollMs = 100;
+constexpr int kSeekTimeoutMs = 5000;
+
+// librdkafka before 2.1.0 read rd_kafka_seek_partitions' timeout as microseconds (fixed by librdkafka PR #4230).
+int SeekTimeoutArgument() { return rd_kafka_version() < 0x020100ff ? kSeekTimeoutMs * 1000 : kSeekTimeoutMs; }
+
+struct Record {
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::variant<Message, std::string> content;  // the message, or why the record is invalid
+};
+
+// Per partition of a batch: its first and last offsets.
+std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> OffsetRanges(const std::vector<Record>& batch) {
+    std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> ranges;
+    for (const Record& r : batch) {
+        auto [it, inserted] = ranges.try_emplace(r.partition, r.offset, r.offset);
+        if (!inserted) {
+            it->second.first = std::min(it->second.first, r.offset);
+            it->second.second = std::max(it->second.second, r.offset);
+        }
+    }
+    return ranges;
+}
+
+}  // namespace
+
+struct KafkaPersister::Impl {
+    Impl(KafkaPersisterOptions o, MessageStore& s, BatchWriter h)
+        : options(std::move(o)), store(s), history(std::move(h)) {}
+
+    // --- callbacks, served by rd_kafka_consumer_poll / rd_kafka_consumer_close on the calling thread ---
+
+    static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+        auto* self = static_cast<Impl*>(opaque);
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+            char why[512];
+            rd_kafka_fatal_error(rk, why, sizeof why);
+            spdlog::critical("kafka persister: fatal consumer error: {}", why);
+            self->SetProblem(kFatalError, std::string("fatal consumer error: ") + why);
+            return;
+        }
+        // librdkafka logs the details itself and recovers by itself; only "all brokers down" is worth a warning.
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->error_log.ShouldLog(reason)) {
+            spdlog::warn("kafka persister: {}", reason);
+        } else {
+            spdlog::debug("kafka persister: {}", reason);
+        }
+    }
+
+    static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                            void* opaque) {
+        auto* self = static_cast<Impl*>(opaque);
+        const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+            if (cooperative) {
+                impl::ErrorPtr error(rd_kafka_incremental_assign(rk, partitions));
+                if (error) spdlog::error("kafka persister: assign failed: {}", rd_kafka_error_string(error.get()));
+                self->assigned += partitions->cnt;
+            } else {
+                if (rd_kafka_resp_err_t e = rd_kafka_assign(rk, partitions)) {
+                    spdlog::error("kafka persister: assign failed: {}", rd_kafka_err2str(e));
+                }
+                self->assigned = partitions->cnt;
+            }
+            self->joined = true;
+            self->SetProblem(kConsumerError, std::nullopt);
+            spdlog::info("kafka persister: group \"{}\" assigned {} partitions of \"{}\" to this member (now {})",
+                         self->options.group, partitions->cnt, self->options.topic, self->assigned.load());
+            return;
+        }
+        // Revoked (or lost, or a rebalance error): the uncommitted records of those partitions belong to the
+        // next owner now, which reads them again from the committed offsets.
+        self->DropRecordsOf(partitions);
+        if (cooperative) {
+            impl::ErrorPtr error(rd_kafka_incremental_unassign(rk, partitions));
+            if (error) spdlog::error("kafka persister: unassign failed: {}", rd_kafka_error_string(error.get()));
+            self->assigned -= partitions->cnt;
+        } else {
+            rd_kafka_assign(rk, nullptr);
+            self->assigned = 0;
+        }
+        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+            spdlog::error("kafka persister: rebalance error: {}", rd_kafka_err2str(err));
+        } else {
+            spdlog::info("kafka persister: {} partitions revoked{}", partitions->cnt,
+                         rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+        }
+    }
+
+    void DropRecordsOf(const rd_kafka_topic_partition_list_t* partitions) {
+        std::erase_if(batch, [&](const Record& r) {
+            for (int i = 0; i < partitions->cnt; ++i) {
+                if (partitions->elems[i].partition == r.partition) return true;
+            }
+            return false;
+        });
+    }
+
+    // --- the consumer thread ---
+
+    void Run() {
+        std::chrono::milliseconds backoff = options.retry_backoff_min;
+        bool retry_in_memory = false;
+        while (!stop.load()) {
+            if (!retry_in_memory) Collect();
+            if (batch.empty()) continue;
+            if (WriteAndCommit()) {
+                backoff = options.retry_backoff_min;
+                retry_in_memory = false;
+                continue;
+            }
+            if (stop.load()) break;  // not committed: the group reads it again
+            // Read the batch again from the broker (polling also serves rebalances during a long outage). If the
+            // rewind failed, the position is past the batch: keep it and retry it as it is, or it would be lost.
+            retry_in_memory = !SeekBack();
+            if (!retry_in_memory) batch.clear();
+            SleepUnlessStopped(backoff);
+            backoff = std::min(backoff * 2, options.retry_backoff_max);
+        }
+        batch.clear();
+    }
+
+    // Fills `batch` until it holds batch_size records, batch_wait has passed since its first record, or Stop.
+    void Collect() {
+        rd_kafka_t* rk = consumer.get();
+        std::optional<std::chrono::steady_clock::time_point> deadline;
+        while (!stop.load() && batch.size() < static_cast<std::size_t>(options.batch_size)) {
+            int timeout_ms = kPollMs;
+            if (deadline) {
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
+                                                                                  std::chrono::steady_clock::now());
+                if (left.count() <= 0) break;
+                timeout_ms = static_cast<int>(std::min<std::int64_t>(left.count(), kPollMs));
+            }
+            impl::MessagePtr m(rd_kafka_consumer_poll(rk, timeout_ms));
+            if (batch.empty()) deadline.reset();  // a revocation emptied it
+            if (!m) continue;
+            if (m->err) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+                std::string why = rd_kafka_message_errstr(m.get());
+                if (error_log.ShouldLog(why)) spdlog::warn("kafka persister: {}", why);
+                SetProblem(kConsumerError, why);
+                continue;
+            }
+            if (has_problem[kConsumerError].load(std::memory_order_relaxed)) SetProblem(kConsumerError, std::nullopt);
+            if (batch.empty()) deadline = std::chrono::steady_clock::now() + options.batch_wait;
+            Record& r = batch.emplace_back();
+            r.partition = m->partition;
+            r.offset = m->offset;
+            Result<Message> decoded = DecodeMessage({static_cast<const char*>(m->payload), m->len});
+            if (decoded) {
+                r.content = std::move(*decoded);
+            } else {
+                r.content = decoded.error().message;
+            }
+        }
+    }
+
+    bool WriteAndCommit() {
+        // A copy: the batch must survive a failed write when it is retried from memory.
+        std::vector<Message> messages;
+        messages.reserve(batch.size());
+        for (const Record& r : batch) {
+            if (const auto* m = std::get_if<Message>(&r.content)) messages.push_back(*m);
+        }
+        try {
+            if (!messages.empty()) {
+                store.InsertBatch(messages);
+                history(messages);
+            }
+        } catch (const std::exception& e) {
+            write_failures.fetch_add(1);
+            std::string why = std::string("writing a batch of ") + std::to_string(messages.size()) +
+                              " messages failed: " + e.what();
+            spdlog::error("kafka persister: {}; it will be read again and retried", why);
+            SetProblem(kWriteError, why);
+            return false;
+        }
+        if (has_problem[kWriteError].load()) SetProblem(kWriteError, std::nullopt);
+
+        std::uint64_t invalid = 0;
+        for (const Record& r : batch) {
+            if (const auto* why = std::get_if<std::string>(&r.content)) {
+                ++invalid;
+                spdlog::warn("kafka persister: skipped invalid record {}[{}]@{}: {}", options.topic, r.partition,
+                             r.offset, *why);
+            }
+        }
+        Commit();
+        batches.fetch_add(1);
+        messages_written.fetch_add(messages.size());
+        invalid_records.fetch_add(invalid);
+        batch.clear();
+        return true;
+    }
+
+    // Commits each partition of the batch at its last offset + 1 (the next record to read). Synchronous.
+    void Commit() {
+        auto ranges = OffsetRanges(batch);
+        impl::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
+        for (const auto& [partition, range] : ranges) {
+            rd_kafka_topic_partition_list_add(list.get(), options.topic.c_str(), partition)->offset = range.second + 1;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), list.get(), 0);
+        for (int i = 0; !err && i < list->cnt; ++i) err = list->elems[i].err;
+        if (err) {
+            commit_failures.fetch_add(1);
+            std::string why = std::string("committing offsets failed: ") + rd_kafka_err2str(err) +
+                              " (the batch is written; its records may be written again after a rebalance)";
+            spdlog::warn("kafka persister: {}", why);
+            SetProblem(kCommitError, why);
+        } else if (has_problem[kCommitError].load()) {
+            SetProblem(kCommitError, std::nullopt);
+        }
+    }
+
+    // Rewinds each partition of the failed batch to its first record, dropping what was fetched after it.
+    // False when a partition could not be rewound.
+    bool SeekBack() {
+        auto ranges = OffsetRanges(batch);
+        impl::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
+        for (const auto& [partition, range] : ranges) {
+            rd_kafka_topic_partition_list_add(list.get(), options.topic.c_str(), partition)->offset = range.first;
+        }
+        impl::ErrorPtr error(rd_kafka_seek_partitions(consumer.get(), list.get(), SeekTimeoutArgument()));
+        if (error) {
+            spdlog::error("kafka persister: seeking back failed: {}; retrying the batch from memory",
+                          rd_kafka_error_string(error.get()));
+            return false;
+        }
+        bool ok = true;
+        for (int i = 0; i < list->cnt; ++i) {
+            if (list->elems[i].err) {
+                spdlog::error("kafka persister: seeking partition {} back to {} failed: {}; retrying the batch from "
+                              "memory",
+                              list->elems[i].partition, list->elems[i].offset, rd_kafka_err2str(list->elems[i].err));
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    void SleepUnlessStopped(std::chrono::milliseconds duration) {
+        std::unique_lock lock(wake_mu);
+        wake.wait_for(lock, duration, [&] { return stop.load(); });
+    }
+
+    // --- health ---
+
+    // What Health reports, most serious first. A fatal error stays; the others clear when things work again.
+    enum Problem { kFatalError, kConsumerError, kWriteError, kCommitError, kProblemCount };
+
+    void SetProblem(Problem slot, std::optional<std::string> problem) {
+        std::lock_guard lock(health_mu);
+        has_problem[slot] = problem.has_value();
+        problems[slot] = std::move(problem);
+    }
+
+    const KafkaPersisterOptions options;
+    MessageStore& store;
+    const BatchWriter history;
+    impl::HandlePtr consumer;
+    std::thread thread;
+    std::atomic<bool> started{false};
+    std::atomic<bool> stop{false};
+    std::mutex wake_mu;
+    std::condition_variable wake;
+
+    std::vector<Record> batch;  // consumer thread only (the rebalance callback runs on it too)
+
+    std::atomic<bool> joined{false};
+    std::atomic<int> assigned{0};
+    mutable std::mutex health_mu;
+    std::array<std::optional<std::string>, kProblemCount> problems;
+    std::array<std::atomic<bool>, kProblemCount> has_problem{};  // lock-free check before clearing
+    impl::ThrottledLog error_log{std::chrono::seconds(10)};
+
+    std::atomic<std::uint64_t> batches{0};
+    std::atomic<std::uint64_t> messages_written{0};
+    std::atomic<std::uint64_t> invalid_records{0};
+    std::atomic<std::uint64_t> write_failures{0};
+    std::atomic<std::uint64_t> commit_failures{0};
+};
+
+KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, HistoryCache& history)
+    : KafkaPersister(std::move(options), store, [&history](std::span<const Message> messages) {
+          for (const Message& m : messages) history.Append(m);
+      }) {}
+
+KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, BatchWriter history)
+    : impl_(std::make_unique<Impl>(std::move(options), store, std::move(history))) {
+    if (impl_->options.batch_size <= 0) throw std::invalid_argument("KafkaPersister: batch_size must be positive");
+}
+
+KafkaPersister::~KafkaPersister() { Stop(); }
+
+void KafkaPersister::Start() {
+    Impl& s = *impl_;
+    if (s.started.load()) throw std::logic_error("KafkaPersister::Start called twice");
+    impl::ConfPtr conf = impl::MakeConf(
+        {
+            {"bootstrap.servers", s.options.brokers},
+            {"client.id", s.options.client_id},
+            {"group.id", s.options.group},
+            {"enable.auto.commit", "false"},
+            {"enable.auto.offset.store", "false"},
+            {"auto.offset.reset", "earliest"},
+            {"socket.nagle.disable", "true"},
+        },
+        s.options.properties);
+    rd_kafka_conf_set_opaque(conf.get(), &s);
+    rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::OnRebalance);
+    s.consumer = impl::MakeClient(RD_KAFKA_CONSUMER, std::move(conf));
+    rd_kafka_poll_set_consumer(s.consumer.get());
+
+    impl::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), s.options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    if (rd_kafka_resp_err_t err = rd_kafka_subscribe(s.consumer.get(), topics.get())) {
+        s.consumer.reset();
+        throw std::runtime_error("kafka persister: cannot subscribe to topic \"" + s.options.topic +
+                                 "\": " + rd_kafka_err2str(err));
+    }
+    s.stop = false;
+    s.joined = false;
+    s.started = true;
+    s.thread = std::thread([&s] { s.Run(); });
+}
+
+void KafkaPersister::Stop() {
+    Impl& s = *impl_;
+    if (!s.thread.joinable()) return;
+    {
+        std::lock_guard lock(s.wake_mu);
+        s.stop = true;
+    }
+    s.wake.notify_all();
+    s.thread.join();
+    // Leaves the group (the revocation is served here, on this thread, now that the consumer thread ended).
+    if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(s.consumer.get())) {
+        spdlog::warn("kafka persister: closing the consumer: {}", rd_kafka_err2str(err));
+    }
+    s.consumer.reset();
+    s.started = false;
+    s.joined = false;
+    s.assigned = 0;
+}
+
+std::optional<std::string> KafkaPersister::Health() const {
+    const Impl& s = *impl_;
+    if (!s.started.load()) return "not started";
+    std::lock_guard lock(s.health_mu);
+    for (const auto& problem : s.problems) {
+        if (problem) return problem;
+    }
+    if (!s.joined.load()) return "not assigned partitions yet (joining consumer group \"" + s.options.group + "\")";
+    return std::nullopt;
+}
+
+PersisterStats KafkaPersister::Stats() const {
+    const Impl& s = *impl_;
+    return {s.batches.load(), s.messages_written.load(), s.invalid_records.load(), s.write_failures.load(),
+            s.commit_failures.load()};
+}
+
+int KafkaPersister::AssignedPartitions() const { return impl_->assigned.load(); }
+
+}  // namespace rooms::kafka

@@ -1,0 +1,27 @@
+#pragma once
+
+// The wire format of the `messages` topic. Record value: one JSON object with every field of a Message,
+//   {"id":…,"room_id":…,"user_id":…,"nickname":"…","content":"…","time_created":<µs since epoch>,"type":"message"}
+// ids and times as JSON integers, type one of "message" | "join" | "leave". Record key: the room id in decimal,
+// so every message of a room lands in one partition and keeps its order. Unknown fields are ignored when
+// decoding, so a newer producer can add fields without breaking older consumers.
+
+#include <string>
+#include <string_view>
+
+#include "domain/error.h"
+#include "domain/types.h"
+
+namespace rooms::kafka {
+
+/// The record value of a message. Thread-safe (pure).
+std::string EncodeMessage(const Message& message);
+
+/// The record key of a message: its room id in decimal. Thread-safe (pure).
+std::string MessageKey(const Message& message);
+
+/// Parses a record value. InvalidArgument (never an exception) when it is not JSON, lacks a field, has a field
+/// of the wrong type or an unknown message type. Thread-safe (pure).
+Result<Message> DecodeMessage(std::string_view value);
+
+}  // namespace rooms::kafka

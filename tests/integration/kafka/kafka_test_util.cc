@@ -1,0 +1,212 @@
+#include "kafka_test_util.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "adapters/kafka/kafka_admin.h"
+
+namespace rooms::kafka::testing {
+
+std::string BrokersFromEnv() {
+    const char* brokers = std::getenv("ROOMS_TEST_KAFKA_BROKERS");
+    return brokers ? brokers : "";
+}
+
+std::string UniqueName(const std::string& what) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::random_device device;
+    std::string suffix;
+    for (int i = 0; i < 10; ++i) suffix += kDigits[device() % 16];
+    std::string name = "rooms-test-" + what + "-" + suffix;
+    for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') c = '-';
+    }
+    return name;
+}
+
+namespace {
+
+struct KafkaHandle {
+    explicit KafkaHandle(const std::string& brokers) {
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        char errstr[512];
+        rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof errstr);
+        rd_kafka_conf_set(conf, "linger.ms", "0", errstr, sizeof errstr);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        if (!rk) {
+            rd_kafka_conf_destroy(conf);
+            ADD_FAILURE() << "cannot create a Kafka client: " << errstr;
+        }
+    }
+    ~KafkaHandle() {
+        if (rk) rd_kafka_destroy(rk);
+    }
+    rd_kafka_t* rk = nullptr;
+};
+
+}  // namespace
+
+void DeleteTopic(const std::string& brokers, const std::string& topic) {
+    KafkaHandle client(brokers);
+    if (!client.rk) return;
+    rd_kafka_DeleteTopic_t* del = rd_kafka_DeleteTopic_new(topic.c_str());
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(client.rk);
+    rd_kafka_DeleteTopics(client.rk, &del, 1, nullptr, queue);
+    if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 10000)) rd_kafka_event_destroy(event);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_DeleteTopic_destroy(del);
+}
+
+void ProduceRaw(const std::string& brokers, const std::string& topic, int partition,
+                const std::vector<std::pair<std::string, std::string>>& records) {
+    KafkaHandle client(brokers);
+    ASSERT_NE(client.rk, nullptr);
+    for (const auto& [key, value] : records) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            client.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_END);
+        ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
+    }
+    ASSERT_EQ(rd_kafka_flush(client.rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR) << "raw records not acknowledged";
+}
+
+Message MakeMessage(MessageId id, RoomId room, std::string content) {
+    Message m;
+    m.id = id;
+    m.room_id = room;
+    m.user_id = 1000 + room;
+    m.nickname = "user" + std::to_string(room);
+    m.content = content.empty() ? "message " + std::to_string(id) : std::move(content);
+    m.time_created = Now();
+    m.type = MessageType::kMessage;
+    return m;
+}
+
+bool WaitUntil(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!predicate()) {
+        if (std::chrono::steady_clock::now() >= deadline) return predicate();
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+void KafkaTest::SetUp() {
+    brokers_ = BrokersFromEnv();
+    ASSERT_FALSE(brokers_.empty())
+        << "ROOMS_TEST_KAFKA_BROKERS is not set. Start a broker with `scripts/services.sh start kafka` and run "
+           "with ROOMS_TEST_KAFKA_BROKERS=127.0.0.1:59092.";
+    topic_ = UniqueName(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    Result<TopicCreation> created = CreateTopic(brokers_, topic_, 6, 15s);
+    ASSERT_TRUE(created.ok()) << "cannot create topic " << topic_ << " at " << brokers_ << ": "
+                              << created.error().message;
+}
+
+void KafkaTest::TearDown() {
+    if (!topic_.empty()) DeleteTopic(brokers_, topic_);
+}
+
+void RecordingSink::OnMessage(const Message& message) {
+    if (on_message) on_message(message);
+    {
+        std::lock_guard lock(mu_);
+        messages_.push_back(message);
+    }
+    cv_.notify_all();
+}
+
+bool RecordingSink::WaitForCount(std::size_t count, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return messages_.size() >= count; });
+}
+
+std::vector<Message> RecordingSink::Messages() {
+    std::lock_guard lock(mu_);
+    return messages_;
+}
+
+std::size_t RecordingSink::Count() {
+    std::lock_guard lock(mu_);
+    return messages_.size();
+}
+
+void FakeStore::InsertBatch(std::span<const Message> messages) {
+    std::lock_guard lock(mu_);
+    ++calls_;
+    if (fail_next_ > 0) {
+        --fail_next_;
+        throw std::runtime_error("store unavailable (fake)");
+    }
+    received_ += messages.size();
+    for (const Message& m : messages) {
+        if (ids_.insert(m.id).second) stored_.push_back(m);
+    }
+}
+
+Result<std::vector<Message>> FakeStore::Page(RoomId, std::optional<MessageId>, int) {
+    return NotFound("FakeStore does not page");
+}
+
+MessageId FakeStore::MaxId() {
+    std::lock_guard lock(mu_);
+    return ids_.empty() ? 0 : *ids_.rbegin();
+}
+
+void FakeStore::FailNextCalls(int count) {
+    std::lock_guard lock(mu_);
+    fail_next_ = count;
+}
+
+int FakeStore::Calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+}
+
+std::size_t FakeStore::Received() {
+    std::lock_guard lock(mu_);
+    return received_;
+}
+
+std::size_t FakeStore::Stored() {
+    std::lock_guard lock(mu_);
+    return ids_.size();
+}
+
+std::vector<Message> FakeStore::StoredMessages() {
+    std::lock_guard lock(mu_);
+    return stored_;
+}
+
+void FakeHistory::Append(const Message& message) {
+    std::lock_guard lock(mu_);
+    rooms_[message.room_id].push_back(message.id);
+    ++appends_;
+}
+
+std::optional<std::vector<Message>> FakeHistory::Recent(RoomId, int) { return std::nullopt; }
+
+void FakeHistory::Fill(RoomId, std::vector<Message>) {}
+
+std::map<RoomId, std::vector<MessageId>> FakeHistory::AppendedIds() {
+    std::lock_guard lock(mu_);
+    return rooms_;
+}
+
+std::size_t FakeHistory::Appends() {
+    std::lock_guard lock(mu_);
+    return appends_;
+}
+
+std::map<RoomId, std::vector<MessageId>> IdsByRoom(const std::vector<Message>& messages) {
+    std::map<RoomId, std::vector<MessageId>> rooms;
+    for (const Message& m : messages) rooms[m.room_id].push_back(m.id);
+    return rooms;
+}
+
+}  // namespace rooms::kafka::testing

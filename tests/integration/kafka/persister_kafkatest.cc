@@ -1,0 +1,249 @@
+#include <thread>
+
+#include "adapters/kafka/kafka_bus.h"
+#include "adapters/kafka/kafka_persister.h"
+#include "adapters/kafka/message_codec.h"
+#include "kafka_test_util.h"
+
+namespace rooms::kafka::testing {
+namespace {
+
+class KafkaPersisterTest : public KafkaTest {
+protected:
+    void SetUp() override {
+        KafkaTest::SetUp();
+        group_ = UniqueName("group");
+    }
+
+    KafkaPersisterOptions Options() {
+        KafkaPersisterOptions o;
+        o.brokers = brokers_;
+        o.topic = topic_;
+        o.group = group_;
+        o.batch_size = 50;
+        o.batch_wait = 20ms;
+        return o;
+    }
+
+    void Publish(const std::vector<Message>& messages) {
+        KafkaBusOptions o;
+        o.brokers = brokers_;
+        o.topic = topic_;
+        KafkaBus bus(o);
+        std::atomic<int> failures{0};
+        for (const Message& m : messages) {
+            bus.Publish(m, [&](std::optional<Error> e) {
+                if (e) ++failures;
+            });
+        }
+        ASSERT_TRUE(bus.Flush(30s));
+        ASSERT_EQ(failures.load(), 0);
+    }
+
+    static std::vector<Message> Messages(MessageId first, int count, int rooms) {
+        std::vector<Message> out;
+        for (MessageId id = first; id < first + count; ++id) out.push_back(MakeMessage(id, 1 + id % rooms));
+        return out;
+    }
+
+    // Starts a fresh member of the group with its own store, publishes one marker message and returns what that
+    // member wrote once the marker arrived: everything the group had not committed, plus the marker.
+    std::vector<Message> WhatANewMemberReads() {
+        FakeStore store;
+        FakeHistory history;
+        KafkaPersister next(Options(), store, history);
+        next.Start();
+        Publish({MakeMessage(999999, 1, "marker")});
+        EXPECT_TRUE(WaitUntil(
+            [&] {
+                for (const Message& m : store.StoredMessages()) {
+                    if (m.id == 999999) return true;
+                }
+                return false;
+            },
+            30s))
+            << "the marker never arrived; health: " << next.Health().value_or("healthy");
+        next.Stop();
+        return store.StoredMessages();
+    }
+
+    std::string group_;
+};
+
+TEST_F(KafkaPersisterTest, WritesStoreThenHistoryAndCommits) {
+    std::vector<Message> first = Messages(1, 300, 5);
+    Publish(first);
+
+    FakeStore store;
+    FakeHistory history;
+    KafkaPersister persister(Options(), store, history);
+    EXPECT_EQ(persister.Health(), "not started");
+    persister.Start();
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == first.size(); }, 30s))
+        << store.Stored() << " stored; health: " << persister.Health().value_or("healthy");
+    ASSERT_TRUE(WaitUntil([&] { return persister.Stats().messages_written == first.size(); }, 5s));
+    EXPECT_EQ(history.Appends(), first.size());
+    EXPECT_EQ(persister.Health(), std::nullopt);
+    EXPECT_EQ(persister.AssignedPartitions(), 6);
+    PersisterStats stats = persister.Stats();
+    EXPECT_EQ(stats.messages_written, first.size());
+    EXPECT_GE(stats.batches, first.size() / 50);
+    EXPECT_EQ(stats.write_failures, 0u);
+    EXPECT_EQ(stats.commit_failures, 0u);
+    EXPECT_EQ(history.AppendedIds(), IdsByRoom(first));  // each room in order, each message once
+    persister.Stop();
+    EXPECT_EQ(store.Received(), first.size());
+
+    // A new member of the group continues after the committed offsets: nothing is written twice.
+    std::vector<Message> second = Messages(1001, 200, 5);
+    Publish(second);
+    KafkaPersister successor(Options(), store, history);
+    successor.Start();
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == first.size() + second.size(); }, 30s))
+        << store.Stored() << " stored; health: " << successor.Health().value_or("healthy");
+    std::this_thread::sleep_for(500ms);  // anything written twice would show up by now
+    EXPECT_TRUE(WaitUntil([&] { return successor.Stats().messages_written == second.size(); }, 5s));
+    successor.Stop();
+    EXPECT_EQ(store.Received(), first.size() + second.size()) << "messages were written twice";
+    EXPECT_EQ(successor.Stats().messages_written, second.size());
+    std::vector<Message> all = first;
+    all.insert(all.end(), second.begin(), second.end());
+    EXPECT_EQ(history.AppendedIds(), IdsByRoom(all));
+}
+
+TEST_F(KafkaPersisterTest, AFailedWriteIsRetriedAndCommittedOnlyAfterSuccess) {
+    std::vector<Message> messages = Messages(1, 100, 4);
+    Publish(messages);
+
+    FakeStore store;
+    FakeHistory history;
+    store.FailNextCalls(2);
+    KafkaPersisterOptions options = Options();
+    options.batch_size = 1000;
+    options.retry_backoff_min = 300ms;  // long enough to observe the unhealthy state
+    KafkaPersister persister(options, store, history);
+    persister.Start();
+
+    ASSERT_TRUE(WaitUntil([&] { return persister.Stats().write_failures >= 1; }, 30s));
+    std::optional<std::string> health = persister.Health();
+    ASSERT_TRUE(health.has_value());
+    EXPECT_NE(health->find("store unavailable (fake)"), std::string::npos) << *health;
+    EXPECT_EQ(history.Appends(), 0u) << "history written although the store failed";
+
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == messages.size(); }, 30s))
+        << store.Stored() << " stored; health: " << persister.Health().value_or("healthy");
+    ASSERT_TRUE(WaitUntil([&] { return persister.Stats().messages_written == messages.size(); }, 5s));
+    EXPECT_GE(store.Calls(), 3);
+    EXPECT_EQ(persister.Stats().write_failures, 2u);
+    EXPECT_EQ(persister.Stats().messages_written, messages.size());
+    EXPECT_EQ(store.Received(), messages.size()) << "the store saw a message twice after the retries";
+    EXPECT_EQ(history.AppendedIds(), IdsByRoom(messages));
+    EXPECT_EQ(persister.Health(), std::nullopt);
+    persister.Stop();
+
+    std::vector<Message> later = WhatANewMemberReads();
+    ASSERT_EQ(later.size(), 1u) << "offsets were not committed after the successful retry";
+    EXPECT_EQ(later[0].id, 999999);
+}
+
+TEST_F(KafkaPersisterTest, AWriteThatKeepsFailingCommitsNothing) {
+    Publish(Messages(1, 20, 2));
+    FakeStore store;
+    FakeHistory history;
+    store.FailNextCalls(1000000);
+    KafkaPersister persister(Options(), store, history);
+    persister.Start();
+    ASSERT_TRUE(WaitUntil([&] { return persister.Stats().write_failures >= 3; }, 30s));
+    persister.Stop();  // its last attempt fails too: nothing may be committed
+
+    std::vector<Message> later = WhatANewMemberReads();
+    EXPECT_EQ(later.size(), 21u) << "the failed batch was committed";
+}
+
+TEST_F(KafkaPersisterTest, InvalidRecordsAreCountedSkippedAndCommitted) {
+    Message a = MakeMessage(1, 3);
+    Message b = MakeMessage(2, 3);
+    ProduceRaw(brokers_, topic_, 0, {{"3", EncodeMessage(a)}, {"3", "garbage"}, {"3", R"({"id":1})"},
+                                     {"3", EncodeMessage(b)}});
+    FakeStore store;
+    FakeHistory history;
+    KafkaPersister persister(Options(), store, history);
+    persister.Start();
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == 2 && persister.Stats().invalid_records == 2; }, 30s))
+        << store.Stored() << " stored, " << persister.Stats().invalid_records << " invalid";
+    persister.Stop();
+    EXPECT_EQ(history.AppendedIds()[3], (std::vector<MessageId>{1, 2}));
+
+    std::vector<Message> later = WhatANewMemberReads();
+    ASSERT_EQ(later.size(), 1u);
+    EXPECT_EQ(later[0].id, 999999);
+}
+
+TEST_F(KafkaPersisterTest, StopWritesAndCommitsTheBatchBeingCollected) {
+    FakeStore store;
+    FakeHistory history;
+    KafkaPersisterOptions options = Options();
+    options.batch_size = 10000;
+    options.batch_wait = 60s;  // the batch would not be written before Stop
+    KafkaPersister persister(options, store, history);
+    persister.Start();
+    ASSERT_TRUE(WaitUntil([&] { return persister.Health() == std::nullopt; }, 30s))
+        << persister.Health().value_or("");
+    std::vector<Message> messages = Messages(1, 40, 3);
+    Publish(messages);
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(store.Calls(), 0);
+    auto start = std::chrono::steady_clock::now();
+    persister.Stop();
+    std::cout << "Stop took "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+              << " ms\n";
+    EXPECT_EQ(store.Stored(), messages.size());
+    EXPECT_EQ(persister.Stats().batches, 1u);
+
+    std::vector<Message> later = WhatANewMemberReads();
+    ASSERT_EQ(later.size(), 1u) << "the batch written at Stop was not committed";
+}
+
+TEST_F(KafkaPersisterTest, MembersShareThePartitionsAndTakeOverOnLeave) {
+    FakeStore store;
+    FakeHistory history;
+    KafkaPersister a(Options(), store, history);
+    KafkaPersister b(Options(), store, history);
+    a.Start();
+    b.Start();
+    ASSERT_TRUE(WaitUntil([&] { return a.AssignedPartitions() + b.AssignedPartitions() == 6 &&
+                                       a.AssignedPartitions() > 0 && b.AssignedPartitions() > 0; },
+                          30s))
+        << a.AssignedPartitions() << " + " << b.AssignedPartitions();
+
+    std::vector<Message> first = Messages(1, 600, 24);
+    Publish(first);
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == first.size(); }, 30s)) << store.Stored();
+    EXPECT_GT(a.Stats().messages_written, 0u);
+    EXPECT_GT(b.Stats().messages_written, 0u);
+
+    // b leaves while messages keep coming: a takes every partition over, nothing is lost.
+    std::thread publisher([&] { Publish(Messages(1001, 400, 24)); });
+    b.Stop();
+    publisher.join();
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == 1000; }, 30s)) << store.Stored();
+    EXPECT_TRUE(WaitUntil([&] { return a.AssignedPartitions() == 6; }, 10s));
+    a.Stop();
+
+    std::vector<Message> all = first;
+    std::vector<Message> second = Messages(1001, 400, 24);
+    all.insert(all.end(), second.begin(), second.end());
+    EXPECT_EQ(store.Received(), all.size()) << "written twice across the rebalance";
+    // One room lives in one partition, so its history stays in order even across the hand-over.
+    auto appended = history.AppendedIds();
+    auto expected = IdsByRoom(all);
+    for (auto& [room, ids] : appended) {
+        EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "room " << room;
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    }
+    EXPECT_EQ(appended, expected);
+}
+
+}  // namespace
+}  // namespace rooms::kafka::testing
