@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PRESET ?= release
 LISTEN ?= 0.0.0.0:8080
 DATA_DIR ?= ./data
+# ccache shared between checkouts in different folders (CI clones anew): paths relative to the tree.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web test-integration \
 	cluster-up cluster-down services-up services-down clean

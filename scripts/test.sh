@@ -62,13 +62,13 @@ for tier in "${tiers[@]}"; do
             fi
             ;;
         postman)
-            out=$(mktemp -d)
-            tests/postman/run.sh "$out/newman.json"
+            rm -f tests/postman/results/newman-results.json
+            tests/postman/run.sh
             read -r p f < <(node -e '
                 const r = require(process.argv[1]).run.stats.assertions;
-                console.log(r.total - r.failed, r.failed);' "$out/newman.json" 2>/dev/null || echo "0 1")
+                console.log(r.total - r.failed, r.failed);' "$PWD/tests/postman/results/newman-results.json" \
+                2>/dev/null || echo "0 1")
             record "postman (newman assertions)" "$p" "$f"
-            rm -rf "$out"
             ;;
         web)
             if [[ ! -f web/package.json ]]; then
