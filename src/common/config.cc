@@ -4,6 +4,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <type_traits>
 #include <functional>
 #include <sstream>
 #include <unistd.h>
@@ -31,6 +33,9 @@ std::string ParseNumber(const std::string& text, T& out, T min, T max) {
     T v{};
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || p != text.data() + text.size()) return "'" + text + "' is not a number";
+    if constexpr (std::is_floating_point_v<T>) {
+        if (!std::isfinite(v)) return "'" + text + "' is not a finite number";
+    }
     if (v < min || v > max) {
         std::ostringstream os;
         os << text << " is out of range " << min << ".." << max;

@@ -16,9 +16,15 @@ WriteBehindMessageStore::~WriteBehindMessageStore() { Stop(); }
 
 void WriteBehindMessageStore::InsertBatch(std::span<const Message> messages) {
     std::lock_guard lock(mu_);
+    if (stopping_ && dead_) {
+        spdlog::error("storage: {} messages arrived after the writer stopped and are not stored", messages.size());
+        return;
+    }
+    const bool was_empty = pending_.empty();
     pending_.insert(pending_.end(), messages.begin(), messages.end());
     queued_ += messages.size();
-    if (pending_.size() >= batch_size_) wake_writer_.notify_one();
+    // An idle writer sleeps until the first message arrives, then gives the batch flush_interval to fill.
+    if (was_empty || pending_.size() >= batch_size_) wake_writer_.notify_one();
 }
 
 Result<std::vector<Message>> WriteBehindMessageStore::Page(RoomId room, std::optional<MessageId> before, int limit) {
@@ -71,7 +77,8 @@ void WriteBehindMessageStore::Run() {
                                   [&] { return pending_.size() >= batch_size_ || flush_requested_ || stopping_; });
         }
         const std::size_t n = std::min(pending_.size(), batch_size_);
-        batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + n));
+        // Copied, not moved: if the write fails, pending_ must still hold the messages for the retry.
+        batch.assign(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
         lock.unlock();
         bool ok = true;
         try {

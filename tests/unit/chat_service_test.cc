@@ -1,0 +1,103 @@
+#include "services/chat_service.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "adapters/memory/memory_bus.h"
+#include "adapters/memory/memory_history.h"
+#include "adapters/sqlite/sqlite_store.h"
+#include "services/persist_sink.h"
+#include "test_util.h"
+
+namespace rooms {
+namespace {
+
+using unit::FixedTime;
+using unit::MakeMessage;
+
+std::vector<MessageId> Ids(const std::vector<Message>& messages) {
+    std::vector<MessageId> ids;
+    for (const auto& m : messages) ids.push_back(m.id);
+    return ids;
+}
+
+/// The `all` role's chat wiring: memory bus -> persist sink -> memory cache + SQLite store.
+class ChatServiceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        room_ = rooms_.Create("room", FixedTime()).id;
+        bus_.Subscribe(&sink_);
+    }
+
+    SqliteDatabase db_{":memory:"};
+    SqliteRoomStore rooms_{db_};
+    SqliteMessageStore store_{db_};
+    MemoryHistoryCache cache_{3};
+    PersistSink sink_{cache_, store_};
+    MemoryBus bus_;
+    IdGenerator ids_{4};
+    ChatService chat_{bus_, cache_, store_, ids_, ChatOptions{3, 16}};
+    RoomId room_ = 0;
+};
+
+TEST_F(ChatServiceTest, StampFillsEveryField) {
+    const auto before = Now();
+    const Message m = chat_.Stamp(room_, Principal{5, "eve"}, MessageType::kJoin, std::string(kJoinedContent));
+    EXPECT_GT(m.id, 0);
+    EXPECT_EQ(m.room_id, room_);
+    EXPECT_EQ(m.user_id, 5);
+    EXPECT_EQ(m.nickname, "eve");
+    EXPECT_EQ(m.content, "joined the room");
+    EXPECT_EQ(m.type, MessageType::kJoin);
+    EXPECT_GE(m.time_created, before);
+    const Message next = chat_.Stamp(room_, Principal{5, "eve"}, MessageType::kMessage, "x");
+    EXPECT_GT(next.id, m.id);
+}
+
+TEST_F(ChatServiceTest, ValidateUsesTheConfiguredByteLimit) {
+    EXPECT_FALSE(chat_.Validate("sixteen bytes!!!").has_value());
+    ASSERT_TRUE(chat_.Validate("seventeen bytes!!").has_value());
+    EXPECT_EQ(chat_.Validate("seventeen bytes!!")->code, ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(chat_.Validate("  ").has_value());
+}
+
+TEST_F(ChatServiceTest, RecentReadsTheStoreOnceThenTheCache) {
+    std::vector<Message> stored;
+    for (MessageId id = 1; id <= 5; ++id) stored.push_back(MakeMessage(id, room_));
+    store_.InsertBatch(stored);
+    EXPECT_EQ(Ids(chat_.Recent(room_)), (std::vector<MessageId>{5, 4, 3}));
+
+    // Published messages go to the cache and the store.
+    int accepted = 0;
+    for (int i = 0; i < 2; ++i) {
+        Message m = chat_.Stamp(room_, Principal{1, "alice"}, MessageType::kMessage, "live " + std::to_string(i));
+        chat_.Publish(std::move(m), [&](std::optional<Error> err) { accepted += !err; });
+    }
+    EXPECT_EQ(accepted, 2);
+    const auto recent = chat_.Recent(room_);
+    ASSERT_EQ(recent.size(), 3u);
+    EXPECT_EQ(recent[0].content, "live 1");
+    EXPECT_EQ(recent[1].content, "live 0");
+    EXPECT_EQ(recent[2].id, 5);
+
+    auto page = chat_.Page(room_, std::nullopt, 100);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->size(), 7u);
+    EXPECT_EQ(page->front().content, "live 1");
+}
+
+TEST_F(ChatServiceTest, RecentOfAnEmptyRoomIsEmpty) {
+    EXPECT_TRUE(chat_.Recent(room_).empty());
+    EXPECT_TRUE(chat_.Recent(room_).empty());  // a hit now
+}
+
+TEST_F(ChatServiceTest, HistorySizeZeroSendsNothing) {
+    const Message m = MakeMessage(1, room_);
+    store_.InsertBatch({&m, 1});
+    ChatService no_history(bus_, cache_, store_, ids_, ChatOptions{0, 4096});
+    EXPECT_TRUE(no_history.Recent(room_).empty());
+}
+
+}  // namespace
+}  // namespace rooms
