@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(unit e2e postman web integration)
+((${#tiers[@]})) || tiers=(unit e2e postman web integration cluster)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -34,6 +34,14 @@ record() {  # name passed failed
     fi
     passed=$((passed + p))
     failed=$((failed + f))
+}
+
+# node --test closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N", ...; skipped ones count as failed.
+record_node_test() {  # name log
+    local p f
+    read -r p f < <(awk '/^ℹ pass [0-9]+$/ {p=$3} /^ℹ (fail|skipped|todo|cancelled) [0-9]+$/ {f+=$3}
+                         END {print p+0, f+0}' "$2")
+    record "$1" "$p" "$f"
 }
 
 run_ctest() {  # label
@@ -83,10 +91,22 @@ for tier in "${tiers[@]}"; do
                 "$out/vitest.json" 2>/dev/null || echo "0 1")
             record "web unit (vitest)" "$p" "$f"
             SKIP_BUILD=1 web/scripts/e2e.sh 2>&1 | tee "$out/browser.log"
-            # node --test closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N", ...; skipped ones count as failed.
-            read -r p f < <(awk '/^ℹ pass [0-9]+$/ {p=$3} /^ℹ (fail|skipped|todo|cancelled) [0-9]+$/ {f+=$3}
-                                 END {print p+0, f+0}' "$out/browser.log")
-            record "web browser (chromium)" "$p" "$f"
+            record_node_test "web browser (chromium)" "$out/browser.log"
+            rm -rf "$out"
+            ;;
+        cluster)
+            # The whole topology (2 gateways, 2 consumers, nginx) with the web UI's browser suite through
+            # nginx: two browsers usually land on different gateways. Short tokens so refresh is exercised.
+            out=$(mktemp -d)
+            if start_services && (cd web && npm run --silent build >/dev/null) &&
+                ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 scripts/cluster.sh up; then
+                SKIP_BUILD=1 web/scripts/e2e.sh http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} 2>&1 | tee "$out/browser.log"
+                record_node_test "cluster: web browser through nginx" "$out/browser.log"
+            else
+                record "cluster (did not come up)" 0 1
+            fi
+            scripts/cluster.sh down || true
+            services_started=0
             rm -rf "$out"
             ;;
         *)
