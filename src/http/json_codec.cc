@@ -1,20 +1,9 @@
 #include "http/json_codec.h"
 
+#include "common/message_codec.h"
 #include "common/text.h"
 
 namespace rooms {
-
-std::string_view MessageTypeName(MessageType t) {
-    switch (t) {
-        case MessageType::kJoin:
-            return "join";
-        case MessageType::kLeave:
-            return "leave";
-        case MessageType::kMessage:
-            break;
-    }
-    return "message";
-}
 
 json::object MessageToJson(const Message& m) {
     json::object o;

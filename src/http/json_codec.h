@@ -28,6 +28,5 @@ Result<json::object> ParseJsonObject(std::string_view body);
 /// A required string field; InvalidArgument naming the field when missing or of another type.
 Result<std::string> RequireString(const json::object& obj, std::string_view field);
 
-std::string_view MessageTypeName(MessageType t);
 
 }  // namespace rooms

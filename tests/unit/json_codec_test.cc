@@ -1,4 +1,5 @@
 #include "http/json_codec.h"
+#include "common/message_codec.h"
 
 #include <gtest/gtest.h>
 

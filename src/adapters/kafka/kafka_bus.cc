@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "adapters/kafka/impl/rdkafka_util.h"
-#include "adapters/kafka/message_codec.h"
+#include "common/message_codec.h"
 
 namespace rooms::kafka {
 

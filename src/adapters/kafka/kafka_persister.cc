@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "adapters/kafka/impl/rdkafka_util.h"
-#include "adapters/kafka/message_codec.h"
+#include "common/message_codec.h"
 
 namespace rooms::kafka {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "adapters/redis/message_codec.h"
+#include "common/message_codec.h"
 
 namespace rooms {
 namespace {
@@ -109,7 +109,7 @@ void RedisHistoryCache::AppendBatch(std::span<const Message> messages) {
         args.reserve(3 + 2 * (list.size() - skip));
         for (std::size_t i = skip; i < list.size(); ++i) {
             args.push_back(std::to_string(list[i]->id));
-            args.push_back(EncodeStoredMessage(*list[i]));
+            args.push_back(EncodeMessage(*list[i]));
         }
         std::string key = ListKey(room);
         std::vector<std::string> keys{key, key + ":ids", key + ":filled"};
@@ -131,8 +131,8 @@ std::optional<std::vector<Message>> RedisHistoryCache::Recent(RoomId room, int l
     if (limit <= 0) return out;
     out.reserve(reply.elements.size());
     for (const auto& element : reply.elements) {
-        if (auto m = DecodeStoredMessage(element.str)) {
-            out.push_back(std::move(*m));
+        if (auto m = DecodeMessage(element.str)) {
+            out.push_back(std::move(m.value()));
         } else {
             // Not ours or from an incompatible version: leave it out rather than fail every join of the room.
             spdlog::warn("redis history: skipping an undecodable entry of {}", key);
@@ -148,7 +148,7 @@ void RedisHistoryCache::Fill(RoomId room, std::vector<Message> newest_first) {
     args.reserve(2 + 2 * n);
     for (std::size_t i = 0; i < n; ++i) {
         args.push_back(std::to_string(newest_first[i].id));
-        args.push_back(EncodeStoredMessage(newest_first[i]));
+        args.push_back(EncodeMessage(newest_first[i]));
     }
     const std::string key = ListKey(room);
     const RedisCommand command = RedisCommand::Eval(fill_, {key, key + ":ids", key + ":filled"}, std::move(args));

@@ -21,7 +21,7 @@ struct RedisHistoryOptions {
 
 /// The newest messages of every room in Redis, shared by all instances; the same observable behaviour as
 /// MemoryHistoryCache. Per room, three keys:
-///   <prefix>history:<room>         list of messages (message_codec.h), newest first, at most `capacity`
+///   <prefix>history:<room>         list of messages (common/message_codec.h), newest first, at most `capacity`
 ///   <prefix>history:<room>:ids     list of their ids, parallel to it: Append skips an id already there, so a
 ///                                  message redelivered by Kafka, or already loaded by Fill, is not doubled
 ///   <prefix>history:<room>:filled  marker: the room was filled from the store, so an empty list is an empty

@@ -7,7 +7,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_bus.h"
 #include "adapters/kafka/kafka_fanout.h"
-#include "adapters/kafka/message_codec.h"
+#include "common/message_codec.h"
 #include "kafka_test_util.h"
 
 namespace rooms::kafka::testing {

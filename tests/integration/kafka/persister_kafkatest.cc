@@ -2,7 +2,7 @@
 
 #include "adapters/kafka/kafka_bus.h"
 #include "adapters/kafka/kafka_persister.h"
-#include "adapters/kafka/message_codec.h"
+#include "common/message_codec.h"
 #include "kafka_test_util.h"
 
 namespace rooms::kafka::testing {

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "adapters/redis/message_codec.h"
+#include "common/message_codec.h"
 #include "adapters/redis/redis_history.h"
 #include "redis_test_util.h"
 
@@ -222,8 +222,8 @@ TEST_F(RedisHistoryTest, UndecodableEntriesAreSkipped) {
     cache.Fill(1, {MakeMessage(2, 1), MakeMessage(1, 1)});
     admin_->Run([&](RedisConnection& c) { return c.CommandOrThrow({"RPUSH", cache.ListKey(1), "not json"}); });
     EXPECT_EQ(Ids(cache.Recent(1, 10)), (std::vector<MessageId>{2, 1}));
-    EXPECT_EQ(DecodeStoredMessage("{\"id\":1}"), std::nullopt);
-    EXPECT_EQ(DecodeStoredMessage(EncodeStoredMessage(MakeMessage(3, 1)))->id, 3);
+    EXPECT_FALSE(DecodeMessage("{\"id\":1}").ok());
+    EXPECT_EQ(DecodeMessage(EncodeMessage(MakeMessage(3, 1)))->id, 3);
 }
 
 TEST_F(RedisHistoryTest, ZeroCapacityKeepsNothingAndNeverMisses) {

@@ -1,31 +1,12 @@
-#include "adapters/kafka/message_codec.h"
+#include "common/message_codec.h"
 
 #include <boost/json.hpp>
 
-namespace rooms::kafka {
+namespace rooms {
 
 namespace json = boost::json;
 
 namespace {
-
-std::string_view TypeName(MessageType type) {
-    switch (type) {
-        case MessageType::kJoin:
-            return "join";
-        case MessageType::kLeave:
-            return "leave";
-        case MessageType::kMessage:
-            break;
-    }
-    return "message";
-}
-
-std::optional<MessageType> ParseType(std::string_view name) {
-    if (name == "message") return MessageType::kMessage;
-    if (name == "join") return MessageType::kJoin;
-    if (name == "leave") return MessageType::kLeave;
-    return std::nullopt;
-}
 
 Error Invalid(std::string_view what) { return InvalidArgument("invalid message record: " + std::string(what)); }
 
@@ -41,6 +22,25 @@ const json::string* StringField(const json::object& o, std::string_view name) {
 
 }  // namespace
 
+std::string_view MessageTypeName(MessageType type) {
+    switch (type) {
+        case MessageType::kJoin:
+            return "join";
+        case MessageType::kLeave:
+            return "leave";
+        case MessageType::kMessage:
+            break;
+    }
+    return "message";
+}
+
+std::optional<MessageType> ParseMessageType(std::string_view name) {
+    if (name == "message") return MessageType::kMessage;
+    if (name == "join") return MessageType::kJoin;
+    if (name == "leave") return MessageType::kLeave;
+    return std::nullopt;
+}
+
 std::string EncodeMessage(const Message& message) {
     json::object o;
     o.reserve(7);
@@ -50,7 +50,7 @@ std::string EncodeMessage(const Message& message) {
     o.emplace("nickname", message.nickname);
     o.emplace("content", message.content);
     o.emplace("time_created", static_cast<std::int64_t>(message.time_created.time_since_epoch().count()));
-    o.emplace("type", TypeName(message.type));
+    o.emplace("type", MessageTypeName(message.type));
     return json::serialize(o);
 }
 
@@ -78,7 +78,7 @@ Result<Message> DecodeMessage(std::string_view value) {
     if (!nickname) return Invalid("\"nickname\" must be a string");
     if (!content) return Invalid("\"content\" must be a string");
     if (!type) return Invalid("\"type\" must be a string");
-    std::optional<MessageType> parsed_type = ParseType(*type);
+    std::optional<MessageType> parsed_type = ParseMessageType(*type);
     if (!parsed_type) return Invalid("unknown \"type\" \"" + std::string(*type) + "\"");
 
     m.id = *id;
@@ -91,4 +91,4 @@ Result<Message> DecodeMessage(std::string_view value) {
     return m;
 }
 
-}  // namespace rooms::kafka
+}  // namespace rooms

@@ -1,9 +1,9 @@
 // The record codec needs no broker; it lives here with the adapter's other tests.
 #include <gtest/gtest.h>
 
-#include "adapters/kafka/message_codec.h"
+#include "common/message_codec.h"
 
-namespace rooms::kafka {
+namespace rooms {
 namespace {
 
 Message Sample(MessageType type) {
@@ -95,4 +95,4 @@ TEST(MessageCodec, RejectsInvalidRecordsWithAnErrorNotAnException) {
 }
 
 }  // namespace
-}  // namespace rooms::kafka
+}  // namespace rooms

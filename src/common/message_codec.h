@@ -1,18 +1,24 @@
 #pragma once
 
-// The wire format of the `messages` topic. Record value: one JSON object with every field of a Message,
+// How a Message travels between processes and is stored outside SQL: the value of a Kafka record in the
+// `messages` topic and an entry of a Redis history list. Value: one JSON object with every field of a Message,
 //   {"id":…,"room_id":…,"user_id":…,"nickname":"…","content":"…","time_created":<µs since epoch>,"type":"message"}
 // ids and times as JSON integers, type one of "message" | "join" | "leave". Record key: the room id in decimal,
 // so every message of a room lands in one partition and keeps its order. Unknown fields are ignored when
 // decoding, so a newer producer can add fields without breaking older consumers.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "domain/error.h"
 #include "domain/types.h"
 
-namespace rooms::kafka {
+namespace rooms {
+
+/// "message", "join" or "leave".
+std::string_view MessageTypeName(MessageType type);
+std::optional<MessageType> ParseMessageType(std::string_view name);
 
 /// The record value of a message. Thread-safe (pure).
 std::string EncodeMessage(const Message& message);
@@ -24,4 +30,4 @@ std::string MessageKey(const Message& message);
 /// of the wrong type or an unknown message type. Thread-safe (pure).
 Result<Message> DecodeMessage(std::string_view value);
 
-}  // namespace rooms::kafka
+}  // namespace rooms
