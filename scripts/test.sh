@@ -44,10 +44,10 @@ record_node_test() {  # name log
     record "$1" "$p" "$f"
 }
 
-run_ctest() {  # label
-    local label=$1 log
+run_ctest() {  # label [parallel jobs]
+    local label=$1 jobs=${2:-2} log
     log=$(mktemp)
-    ctest --test-dir build -L "$label" --output-on-failure --timeout 300 -j2 2>&1 | tee "$log"
+    ctest --test-dir build -L "$label" --output-on-failure --timeout 300 -j"$jobs" 2>&1 | tee "$log"
     local total fails
     total=$(sed -nE 's/.*tests? failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
     fails=$(sed -nE 's/.* ([0-9]+) tests? failed out of.*/\1/p' "$log" | tail -1)
@@ -98,10 +98,18 @@ for tier in "${tiers[@]}"; do
             # The whole topology (2 gateways, 2 consumers, nginx) with the web UI's browser suite through
             # nginx: two browsers usually land on different gateways. Short tokens so refresh is exercised.
             out=$(mktemp -d)
+            # Processes restarted by the fault tests get the same settings through ROOMS_* as these.
             if start_services && (cd web && npm run --silent build >/dev/null) &&
                 ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 scripts/cluster.sh up; then
                 SKIP_BUILD=1 web/scripts/e2e.sh http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} 2>&1 | tee "$out/browser.log"
                 record_node_test "cluster: web browser through nginx" "$out/browser.log"
+                # Cross-gateway chat, /clients across instances, kill -9 of a consumer during 5,000 messages,
+                # kill -9 of a gateway (its users leave /clients within the presence TTL).
+                ROOMS_CLUSTER_URL=http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} \
+                    ROOMS_CLUSTER_GATEWAYS=http://127.0.0.1:18081,http://127.0.0.1:18082 \
+                    ROOMS_CLUSTER_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_CLUSTER_SCRIPT=$PWD/scripts/cluster.sh \
+                    ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 \
+                    run_ctest cluster 1  # one at a time: these tests kill processes of the shared cluster
             else
                 record "cluster (did not come up)" 0 1
             fi

@@ -1,0 +1,665 @@
+// Cluster tests: run against an ALREADY RUNNING distributed cluster (scripts/cluster.sh up). Configuration,
+// all required (a missing one fails the test with a message naming it):
+//   ROOMS_CLUSTER_URL           nginx front, e.g. http://127.0.0.1:8080 (the API is under /api)
+//   ROOMS_CLUSTER_GATEWAYS      the gateways, comma-separated, websocket-1 first then websocket-2,
+//                               e.g. http://127.0.0.1:18081,http://127.0.0.1:18082
+//   ROOMS_CLUSTER_POSTGRES_DSN  libpq DSN of the cluster's PostgreSQL
+//   ROOMS_CLUSTER_SCRIPT        path of scripts/cluster.sh (for kill / start); it runs with this process's
+//                               environment, so export the same ROOMS_SERVICES_DIR, ROOMS_*_PORT as for `up`.
+// Every test uses its own users and rooms, so the tests can run against a cluster already in use.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.h"
+
+namespace rooms_cluster {
+namespace {
+
+using namespace rooms_e2e;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------- configuration
+
+std::string Env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+}
+
+// The port of "http://127.0.0.1:PORT[/]" (the e2e clients talk to loopback only); 0 when unparsable.
+unsigned short PortOf(const std::string& url) {
+    std::string s = url;
+    if (s.rfind("http://", 0) == 0) s = s.substr(7);
+    while (!s.empty() && s.back() == '/') s.pop_back();
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos) return 0;
+    const std::string host = s.substr(0, colon);
+    if (host != "127.0.0.1" && host != "localhost") return 0;
+    try {
+        const int p = std::stoi(s.substr(colon + 1));
+        return p > 0 && p < 65536 ? static_cast<unsigned short>(p) : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+struct Config {
+    unsigned short nginx = 0;
+    std::vector<unsigned short> gateways;
+    std::string dsn;
+    std::string script;
+};
+
+// Fills `c` with what `need_*` asks for; returns the problems (empty: all there).
+std::string LoadConfig(Config& c, bool need_pg, bool need_script) {
+    std::string problems;
+    const std::string url = Env("ROOMS_CLUSTER_URL");
+    c.nginx = PortOf(url);
+    if (url.empty())
+        problems += "ROOMS_CLUSTER_URL is not set (nginx front, e.g. http://127.0.0.1:8080)\n";
+    else if (c.nginx == 0)
+        problems += "ROOMS_CLUSTER_URL='" + url + "' is not http://127.0.0.1:PORT\n";
+    const std::string gws = Env("ROOMS_CLUSTER_GATEWAYS");
+    if (gws.empty()) {
+        problems += "ROOMS_CLUSTER_GATEWAYS is not set (e.g. http://127.0.0.1:18081,http://127.0.0.1:18082)\n";
+    } else {
+        std::stringstream ss(gws);
+        std::string one;
+        while (std::getline(ss, one, ',')) {
+            const auto p = PortOf(one);
+            if (p == 0) problems += "ROOMS_CLUSTER_GATEWAYS: '" + one + "' is not http://127.0.0.1:PORT\n";
+            c.gateways.push_back(p);
+        }
+        if (c.gateways.size() < 2) problems += "ROOMS_CLUSTER_GATEWAYS must name 2 gateways, got '" + gws + "'\n";
+    }
+    if (need_pg) {
+        c.dsn = Env("ROOMS_CLUSTER_POSTGRES_DSN");
+        if (c.dsn.empty()) problems += "ROOMS_CLUSTER_POSTGRES_DSN is not set (libpq DSN of the cluster's PostgreSQL)\n";
+    }
+    if (need_script) {
+        c.script = Env("ROOMS_CLUSTER_SCRIPT");
+        if (c.script.empty()) problems += "ROOMS_CLUSTER_SCRIPT is not set (path of scripts/cluster.sh)\n";
+    }
+    return problems;
+}
+
+#define LOAD_CONFIG(cfg, pg, script)                                       \
+    Config cfg;                                                            \
+    {                                                                      \
+        const std::string problems_ = LoadConfig(cfg, pg, script);         \
+        ASSERT_TRUE(problems_.empty()) << "cluster test configuration:\n" << problems_; \
+    }
+
+// Runs `script verb name`; returns the exit status (0: ok).
+int RunScript(const std::string& script, const std::string& verb, const std::string& name) {
+    const std::string cmd = "'" + script + "' " + verb + " " + name + " >&2";
+    const int rc = std::system(cmd.c_str());
+    std::cerr << "cluster: `" << cmd << "` exited with " << rc << "\n";
+    return rc;
+}
+
+// Restores a killed process when it goes out of scope (even when the test failed).
+class RestoreGuard {
+public:
+    RestoreGuard(std::string script, std::string name) : script_(std::move(script)), name_(std::move(name)) {}
+    ~RestoreGuard() { Restore(); }
+    RestoreGuard(const RestoreGuard&) = delete;
+    RestoreGuard& operator=(const RestoreGuard&) = delete;
+    void Arm() { armed_ = true; }
+    int Restore() {
+        std::lock_guard lock(mu_);
+        if (!armed_) return 0;
+        armed_ = false;
+        return RunScript(script_, "start", name_);
+    }
+
+private:
+    std::mutex mu_;
+    std::string script_, name_;
+    bool armed_ = false;
+};
+
+// A run-unique prefix for nicknames, room names and contents (the cluster's database persists across runs).
+std::string RunTag() {
+    static const std::string tag = [] {
+        std::random_device rd;
+        std::ostringstream os;
+        os << "cl" << std::hex << std::setw(8) << std::setfill('0') << rd();
+        return os.str();
+    }();
+    return tag;
+}
+
+bool IsMessageFrom(const json::object& o, const std::string& user_id) {
+    return Str(o, "type") == "message" && Str(o, "user_id") == user_id;
+}
+
+// The nicknames /clients lists, or nullopt (and why) when the answer is not 200 + an array.
+std::optional<std::set<std::string>> ClientNicknames(const Api& api, const User& asker, const std::string& room,
+                                                     std::string* why) {
+    auto res = api.Clients(asker.access_token, room);
+    if (res.status != 200) {
+        if (why) *why = res.Describe();
+        return std::nullopt;
+    }
+    auto v = ParseJson(res.body);
+    if (!v || !v->is_array()) {
+        if (why) *why = "not an array: " + res.Describe();
+        return std::nullopt;
+    }
+    std::set<std::string> out;
+    for (const auto& e : v->as_array()) out.insert(Str(e, "nickname"));
+    return out;
+}
+
+double Percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto idx = static_cast<std::size_t>(std::min<double>(v.size() - 1, p / 100.0 * (v.size() - 1) + 0.5));
+    return v[idx];
+}
+
+// ---------------------------------------------------------------- 1. cross-gateway chat
+
+TEST(Cluster, ChatAcrossGatewaysBothWaysInOrder) {
+    LOAD_CONFIG(cfg, false, false);
+    Api nginx(cfg.nginx, "/api");
+    const User a = nginx.NewUser(RunTag() + "a");
+    const User b = nginx.NewUser(RunTag() + "b");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = nginx.NewRoom(a, RunTag() + "chat");
+    ASSERT_FALSE(room.empty());
+
+    Member ma = Join(cfg.gateways[0], room, a);
+    ASSERT_TRUE(ma.ws);
+    Member mb = Join(cfg.gateways[1], room, b);
+    ASSERT_TRUE(mb.ws);
+
+    constexpr int kN = 10;
+    std::vector<std::string> a_sent, b_sent;
+    for (int i = 0; i < kN; ++i) {
+        a_sent.push_back(RunTag() + "-a-" + std::to_string(i));
+        b_sent.push_back(RunTag() + "-b-" + std::to_string(i));
+    }
+    // Interleaved sends; each side reads its frames afterwards (20 small frames fit every buffer).
+    for (int i = 0; i < kN; ++i) {
+        ASSERT_TRUE(ma.ws->Send(a_sent[i])) << "a send " << i;
+        ASSERT_TRUE(mb.ws->Send(b_sent[i])) << "b send " << i;
+    }
+    // Each reads until it has the other's kN messages and its own kN echoes.
+    auto collect = [&](Member& m, const User& self, const User& other, std::vector<std::string>& from_other,
+                       std::vector<std::string>& own) {
+        const auto deadline = SteadyClock::now() + 15s;
+        while ((from_other.size() < kN || own.size() < kN) && SteadyClock::now() < deadline) {
+            auto f = m.ws->Read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+            if (!f.ok) break;
+            auto v = ParseJson(f.text);
+            if (!v || !v->is_object()) continue;
+            const auto& o = v->as_object();
+            if (IsMessageFrom(o, other.user_id)) from_other.push_back(Str(o, "content"));
+            if (IsMessageFrom(o, self.user_id)) own.push_back(Str(o, "content"));
+        }
+    };
+    std::vector<std::string> a_got, a_own, b_got, b_own;
+    std::thread ta([&] { collect(ma, a, b, a_got, a_own); });
+    std::thread tb([&] { collect(mb, b, a, b_got, b_own); });
+    ta.join();
+    tb.join();
+    EXPECT_EQ(a_got, b_sent) << "what a (gateway 1) received from b (gateway 2)";
+    EXPECT_EQ(b_got, a_sent) << "what b (gateway 2) received from a (gateway 1)";
+    EXPECT_EQ(a_own, a_sent) << "a's own echoes";
+    EXPECT_EQ(b_own, b_sent) << "b's own echoes";
+}
+
+// Send on gateway 1 -> receipt on gateway 2, 1,000 messages, one at a time (the sender waits for its echo).
+TEST(Cluster, CrossGatewayLatency) {
+    LOAD_CONFIG(cfg, false, false);
+    Api nginx(cfg.nginx, "/api");
+    const User a = nginx.NewUser(RunTag() + "la");
+    const User b = nginx.NewUser(RunTag() + "lb");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = nginx.NewRoom(a, RunTag() + "lat");
+    ASSERT_FALSE(room.empty());
+    Member ma = Join(cfg.gateways[0], room, a);
+    ASSERT_TRUE(ma.ws);
+    Member mb = Join(cfg.gateways[1], room, b);
+    ASSERT_TRUE(mb.ws);
+    // a sees b's join notice: skip it so that a's reads below see only its echoes.
+    ASSERT_TRUE(ReadUntil(*ma.ws, [&](const json::object& o) { return Str(o, "user_id") == b.user_id; }, 5s));
+
+    constexpr int kN = 1000;
+    const std::string prefix = RunTag() + "-lat-";
+    std::vector<SteadyClock::time_point> sent(kN), received(kN);
+    std::vector<bool> got(kN, false);
+    std::atomic<bool> sender_done{false};
+    std::string sender_error;
+
+    std::thread receiver([&] {
+        int n = 0;
+        while (n < kN) {
+            auto f = mb.ws->Read(sender_done ? 5s : 20s);
+            if (!f.ok) break;
+            const auto now = SteadyClock::now();
+            auto v = ParseJson(f.text);
+            if (!v || !v->is_object() || !IsMessageFrom(v->as_object(), a.user_id)) continue;
+            const std::string c = Str(*v, "content");
+            if (c.rfind(prefix, 0) != 0) continue;
+            const int i = std::stoi(c.substr(prefix.size()));
+            if (i >= 0 && i < kN && !got[i]) {
+                got[i] = true;
+                received[i] = now;
+                ++n;
+            }
+        }
+    });
+    for (int i = 0; i < kN; ++i) {
+        const std::string c = prefix + std::to_string(i);
+        sent[i] = SteadyClock::now();
+        if (!ma.ws->Send(c)) {
+            sender_error = "send " + std::to_string(i) + " failed";
+            break;
+        }
+        auto echo = ReadUntil(*ma.ws, [&](const json::object& o) { return Str(o, "content") == c; }, 10s);
+        if (!echo) {
+            sender_error = "no echo of " + c + " within 10 s";
+            break;
+        }
+    }
+    sender_done = true;
+    receiver.join();
+    EXPECT_TRUE(sender_error.empty()) << sender_error;
+
+    std::vector<double> lat_ms;
+    for (int i = 0; i < kN; ++i)
+        if (got[i]) lat_ms.push_back(std::chrono::duration<double, std::milli>(received[i] - sent[i]).count());
+    EXPECT_EQ(lat_ms.size(), static_cast<std::size_t>(kN)) << "messages that reached gateway 2";
+    std::cout << std::fixed << std::setprecision(2) << "[cluster] send(gateway 1) -> receipt(gateway 2) latency over "
+              << lat_ms.size() << " messages: p50 " << Percentile(lat_ms, 50) << " ms, p99 "
+              << Percentile(lat_ms, 99) << " ms, max " << Percentile(lat_ms, 100) << " ms" << std::endl;
+}
+
+// ---------------------------------------------------------------- 2. /clients across gateways
+
+TEST(Cluster, ClientsThroughNginxListsUsersOfBothGateways) {
+    LOAD_CONFIG(cfg, false, false);
+    Api nginx(cfg.nginx, "/api");
+    const User a = nginx.NewUser(RunTag() + "pa");
+    const User b = nginx.NewUser(RunTag() + "pb");
+    const User c = nginx.NewUser(RunTag() + "pc");  // asks, not connected
+    ASSERT_FALSE(HasFailure());
+    const std::string room = nginx.NewRoom(a, RunTag() + "pres");
+    ASSERT_FALSE(room.empty());
+    Member ma = Join(cfg.gateways[0], room, a);
+    ASSERT_TRUE(ma.ws);
+    Member mb = Join(cfg.gateways[1], room, b);
+    ASSERT_TRUE(mb.ws);
+
+    const std::set<std::string> want{a.nickname, b.nickname};
+    std::set<std::string> last;
+    std::string why;
+    const auto deadline = SteadyClock::now() + 5s;
+    bool ok = false;
+    // Several asks, so that nginx's round robin sends some to each gateway; all must agree.
+    int consecutive = 0;
+    while (SteadyClock::now() < deadline) {
+        auto got = ClientNicknames(nginx, c, room, &why);
+        if (got) last = *got;
+        if (got && *got == want) {
+            if (++consecutive >= 4) {
+                ok = true;
+                break;
+            }
+            continue;
+        }
+        consecutive = 0;
+        std::this_thread::sleep_for(100ms);
+    }
+    auto join = [](const std::set<std::string>& s) {
+        std::string r;
+        for (const auto& x : s) r += x + " ";
+        return r;
+    };
+    EXPECT_TRUE(ok) << "want " << join(want) << "; last answer: " << join(last) << " " << why;
+}
+
+// ---------------------------------------------------------------- 3. kill -9 a consumer during a stream
+
+struct Received {
+    std::vector<std::string> tags;  // tagged contents in the order this client received them
+};
+
+class Pg {
+public:
+    explicit Pg(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {}
+    ~Pg() { PQfinish(conn_); }
+    bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+    std::string error() const { return PQerrorMessage(conn_); }
+    // rows of (room_id, id, content) of the given rooms whose content starts with `prefix`, by room then seq.
+    bool Tagged(const std::vector<std::string>& rooms, const std::string& prefix,
+                std::vector<std::array<std::string, 3>>& out, std::string& err) {
+        std::string arr = "{";
+        for (std::size_t i = 0; i < rooms.size(); ++i) arr += (i ? "," : "") + rooms[i];
+        arr += "}";
+        const std::string like = prefix + "%";
+        const char* params[2] = {arr.c_str(), like.c_str()};
+        PGresult* r = PQexecParams(conn_,
+                                   "SELECT room_id::text, id::text, content FROM messages "
+                                   "WHERE room_id = ANY($1::bigint[]) AND content LIKE $2 ORDER BY room_id, seq",
+                                   2, nullptr, params, nullptr, nullptr, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            err = PQresultErrorMessage(r);
+            PQclear(r);
+            return false;
+        }
+        out.clear();
+        for (int i = 0; i < PQntuples(r); ++i)
+            out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
+        PQclear(r);
+        return true;
+    }
+
+private:
+    PGconn* conn_;
+};
+
+TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
+    LOAD_CONFIG(cfg, true, true);
+    Pg pg(cfg.dsn);
+    ASSERT_TRUE(pg.ok()) << "PostgreSQL (" << cfg.dsn << "): " << pg.error();
+    Api nginx(cfg.nginx, "/api");
+
+    constexpr int kRooms = 4, kSendersPerRoom = 2, kSenders = kRooms * kSendersPerRoom;
+    constexpr int kTotal = 5000, kPerSender = kTotal / kSenders;
+    constexpr int kKillAt = 1000, kStartAt = 3000;
+    const std::string run = RunTag() + "k" + std::to_string(std::random_device{}() % 100000);
+
+    std::vector<std::string> rooms;
+    std::vector<User> senders, observers;
+    for (int r = 0; r < kRooms; ++r) {
+        observers.push_back(nginx.NewUser(RunTag() + "o"));
+        rooms.push_back(nginx.NewRoom(observers.back(), RunTag() + "kill"));
+    }
+    for (int s = 0; s < kSenders; ++s) senders.push_back(nginx.NewUser(RunTag() + "s"));
+    ASSERT_FALSE(HasFailure());
+
+    // Sender s: room s / 2, gateway s % 2. Observer r: room r, gateway (r + 1) % 2 — one of each room's
+    // members is on each gateway, and each room is also watched from the gateway of its other sender.
+    std::vector<Member> sm(kSenders), om(kRooms);
+    for (int r = 0; r < kRooms; ++r) {
+        om[r] = Join(cfg.gateways[(r + 1) % 2], rooms[r], observers[r]);
+        ASSERT_TRUE(om[r].ws) << "observer " << r;
+    }
+    for (int s = 0; s < kSenders; ++s) {
+        sm[s] = Join(cfg.gateways[s % 2], rooms[s / kSendersPerRoom], senders[s]);
+        ASSERT_TRUE(sm[s].ws) << "sender " << s;
+    }
+    auto tag_of = [&](int s, int i) {
+        std::ostringstream os;
+        os << run << "-c" << s << "-r" << s / kSendersPerRoom << "-" << std::setw(6) << std::setfill('0') << i;
+        return os.str();
+    };
+
+    RestoreGuard guard(cfg.script, "consumer-1");
+    std::atomic<int> accepted{0};
+    std::atomic<int> senders_left{kSenders};
+    std::vector<std::vector<std::string>> acked(kSenders);     // per sender, in order
+    std::vector<Received> sender_rx(kSenders), observer_rx(kRooms);
+    std::vector<std::string> sender_err(kSenders);
+    std::vector<SteadyClock::time_point> sender_end(kSenders);
+
+    auto parse_tag = [&](const std::string& text) -> std::string {
+        auto v = ParseJson(text);
+        if (!v || !v->is_object() || Str(*v, "type") != "message") return {};
+        std::string c = Str(*v, "content");
+        return c.rfind(run + "-", 0) == 0 ? c : std::string();
+    };
+
+    const auto t0 = SteadyClock::now();
+    std::vector<std::thread> threads;
+    for (int s = 0; s < kSenders; ++s) {
+        threads.emplace_back([&, s] {
+            WsClient& ws = *sm[s].ws;
+            for (int i = 0; i < kPerSender; ++i) {
+                const std::string tag = tag_of(s, i);
+                if (!ws.Send(tag)) {
+                    sender_err[s] = "send failed at " + tag + ": " + ws.error();
+                    break;
+                }
+                // Read (recording the room's tagged messages) until the own echo: that is the acknowledgement.
+                const auto deadline = SteadyClock::now() + 15s;
+                bool echoed = false;
+                while (!echoed && SteadyClock::now() < deadline) {
+                    auto f = ws.Read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+                    if (!f.ok) break;
+                    const std::string t = parse_tag(f.text);
+                    if (t.empty()) continue;
+                    sender_rx[s].tags.push_back(t);
+                    if (t == tag) echoed = true;
+                }
+                if (!echoed) {
+                    sender_err[s] = "no echo of " + tag + " within 15 s";
+                    break;
+                }
+                acked[s].push_back(tag);
+                ++accepted;
+            }
+            sender_end[s] = SteadyClock::now();
+            --senders_left;
+        });
+    }
+    // Observers: read until they have the last acknowledged message of every sender of their room.
+    for (int r = 0; r < kRooms; ++r) {
+        threads.emplace_back([&, r] {
+            WsClient& ws = *om[r].ws;
+            const auto hard_deadline = SteadyClock::now() + 180s;
+            auto idle_since = SteadyClock::now();
+            while (SteadyClock::now() < hard_deadline) {
+                auto f = ws.Read(500ms);
+                if (f.ok) {
+                    const std::string t = parse_tag(f.text);
+                    if (!t.empty()) observer_rx[r].tags.push_back(t);
+                    idle_since = SteadyClock::now();
+                    continue;
+                }
+                if (!f.timed_out) break;
+                // Once the senders are done, stop after 3 s of silence.
+                if (senders_left == 0 && SteadyClock::now() - idle_since > 3s) break;
+            }
+        });
+    }
+    // The fault: kill -9 consumer-1 after ~kKillAt acknowledged messages, start it again after ~kStartAt.
+    // `cluster.sh start` blocks until /readyz (which can take the group's session timeout, ~45 s), so it runs
+    // on its own thread: the stream and the drain measurement go on meanwhile.
+    std::atomic<int> start_rc{-1};
+    std::atomic<double> start_s{-1};
+    int kill_rc = -1;
+    int killed_at = -1, started_at = -1;
+    double kill_s = -1;
+    std::jthread restarter;  // joined before `guard` is destroyed (declared after it)
+    auto restart = [&] {
+        restarter = std::jthread([&] {
+            start_rc = guard.Restore();
+            start_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+        });
+    };
+    while (senders_left > 0) {
+        if (killed_at < 0 && accepted >= kKillAt) {
+            killed_at = accepted;
+            kill_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+            guard.Arm();
+            kill_rc = RunScript(cfg.script, "kill", "consumer-1");
+        } else if (killed_at >= 0 && started_at < 0 && accepted >= kStartAt) {
+            started_at = accepted;
+            restart();
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    if (killed_at >= 0 && started_at < 0) {  // the stream ended first: restore now
+        started_at = accepted;
+        restart();
+    }
+    for (auto& t : threads) t.join();
+    const auto sent_done = *std::max_element(sender_end.begin(), sender_end.end());  // the last acknowledgement
+    EXPECT_EQ(kill_rc, 0) << "cluster.sh kill consumer-1";
+    for (int s = 0; s < kSenders; ++s) EXPECT_TRUE(sender_err[s].empty()) << "sender " << s << ": " << sender_err[s];
+
+    std::set<std::string> acked_set;
+    std::map<std::string, int> room_of_tag;
+    for (int s = 0; s < kSenders; ++s)
+        for (const auto& t : acked[s]) {
+            acked_set.insert(t);
+            room_of_tag[t] = s / kSendersPerRoom;
+        }
+
+    // Wait (bounded) until PostgreSQL has every acknowledged message.
+    std::vector<std::array<std::string, 3>> rows;
+    std::string err;
+    // Bound: the killed consumer's partitions wait for the group's session timeout (librdkafka's default
+    // 45 s) before they are reassigned, so 90 s.
+    const auto drain_deadline = SteadyClock::now() + 90s;
+    std::size_t present = 0;
+    while (true) {
+        ASSERT_TRUE(pg.Tagged(rooms, run + "-", rows, err)) << err;
+        std::set<std::string> stored;
+        for (const auto& row : rows) stored.insert(row[2]);
+        present = 0;
+        for (const auto& t : acked_set) present += stored.count(t);
+        if (present == acked_set.size() || SteadyClock::now() >= drain_deadline) break;
+        std::this_thread::sleep_for(200ms);
+    }
+    const auto drained = SteadyClock::now();
+    // A last look a moment later, to catch late duplicates (e.g. a redelivered batch).
+    std::this_thread::sleep_for(1s);
+    ASSERT_TRUE(pg.Tagged(rooms, run + "-", rows, err)) << err;
+
+    restarter = {};  // joins: wait for consumer-1 to be ready again
+    EXPECT_EQ(start_rc.load(), 0) << "cluster.sh start consumer-1";
+    const double send_s = std::chrono::duration<double>(sent_done - t0).count();
+    const double drain_s = std::chrono::duration<double>(drained - sent_done).count();
+    std::cout << std::fixed << std::setprecision(2) << "[cluster] kill -9 consumer-1: sent " << accepted.load() << " acknowledged"
+              << " (senders that failed: " << std::count_if(sender_err.begin(), sender_err.end(),
+                                                        [](const std::string& e) { return !e.empty(); })
+              << ") / acknowledged distinct " << acked_set.size() << " / stored " << present << " of them (" << rows.size()
+              << " tagged rows) ; killed after " << killed_at << ", restarted after " << started_at
+              << " ; kill at " << kill_s << " s, consumer-1 ready again at " << start_s.load()
+              << " s ; stream " << send_s << " s (" << acked_set.size() / std::max(send_s, 1e-9)
+              << " msg/s) ; all acknowledged rows in PostgreSQL " << drain_s << " s after the last ack" << std::endl;
+
+    EXPECT_EQ(acked_set.size(), static_cast<std::size_t>(kPerSender * kSenders));
+    EXPECT_EQ(present, acked_set.size()) << "acknowledged messages missing from PostgreSQL after 90 s";
+
+    // Exactly once: each id once, each tag once.
+    std::map<std::string, int> id_count, tag_count;
+    for (const auto& row : rows) {
+        ++id_count[row[1]];
+        ++tag_count[row[2]];
+    }
+    EXPECT_EQ(id_count.size(), rows.size()) << "count(*) != count(distinct id)";
+    int dup_tags = 0;
+    for (const auto& [t, n] : tag_count)
+        if (n != 1 && ++dup_tags <= 5) ADD_FAILURE() << "stored " << n << " times: " << t;
+    EXPECT_EQ(dup_tags, 0) << "contents stored more than once";
+    int missing = 0;
+    for (const auto& t : acked_set)
+        if (!tag_count.count(t) && ++missing <= 5) ADD_FAILURE() << "acknowledged but not stored: " << t;
+
+    // Order: per room, the stored order (ORDER BY seq) equals the order the room's members received.
+    for (int r = 0; r < kRooms; ++r) {
+        std::vector<std::string> stored;
+        for (const auto& row : rows)
+            if (row[0] == rooms[r]) stored.push_back(row[2]);
+        std::vector<std::string> stored_acked;  // restricted to acknowledged messages
+        for (const auto& t : stored)
+            if (acked_set.count(t)) stored_acked.push_back(t);
+        std::vector<std::string> obs_acked;
+        for (const auto& t : observer_rx[r].tags)
+            if (acked_set.count(t)) obs_acked.push_back(t);
+        EXPECT_EQ(obs_acked.size(), stored_acked.size()) << "room " << r << ": observer received vs stored";
+        EXPECT_TRUE(obs_acked == stored_acked) << "room " << r << ": stored order differs from the observer's";
+        // Each sender's received sequence is a prefix of the room's order.
+        for (int s = r * kSendersPerRoom; s < (r + 1) * kSendersPerRoom; ++s) {
+            const auto& rx = sender_rx[s].tags;
+            const bool prefix = rx.size() <= stored.size() && std::equal(rx.begin(), rx.end(), stored.begin());
+            EXPECT_TRUE(prefix) << "room " << r << ": sender " << s << "'s received order (" << rx.size()
+                                << " messages) is not a prefix of the stored order (" << stored.size() << ")";
+        }
+    }
+}
+
+// ---------------------------------------------------------------- 4. kill -9 a gateway
+
+TEST(Cluster, KillGatewayDropsItsUsersFromClientsWithinPresenceTtl) {
+    LOAD_CONFIG(cfg, false, true);
+    Api nginx(cfg.nginx, "/api");
+    Api gw1(cfg.gateways[0]);
+    const User u = nginx.NewUser(RunTag() + "g");
+    const User asker = nginx.NewUser(RunTag() + "q");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = nginx.NewRoom(asker, RunTag() + "gw");
+    ASSERT_FALSE(room.empty());
+    Member m = Join(cfg.gateways[1], room, u);
+    ASSERT_TRUE(m.ws);
+
+    std::string why;
+    bool listed = false;
+    for (auto deadline = SteadyClock::now() + 5s; SteadyClock::now() < deadline; std::this_thread::sleep_for(100ms)) {
+        auto got = ClientNicknames(gw1, asker, room, &why);
+        if (got && got->count(u.nickname)) {
+            listed = true;
+            break;
+        }
+    }
+    ASSERT_TRUE(listed) << u.nickname << " (on websocket-2) not in /clients on websocket-1 " << why;
+
+    RestoreGuard guard(cfg.script, "websocket-2");
+    guard.Arm();
+    ASSERT_EQ(RunScript(cfg.script, "kill", "websocket-2"), 0);
+    const auto killed = SteadyClock::now();
+    m.ws->Abort();
+
+    bool gone = false;
+    std::set<std::string> last;
+    while (SteadyClock::now() - killed < 25s) {
+        auto got = ClientNicknames(gw1, asker, room, &why);
+        if (got) {
+            last = *got;
+            if (!got->count(u.nickname)) {
+                gone = true;
+                break;
+            }
+        }
+        std::this_thread::sleep_for(250ms);
+    }
+    const double gone_s = std::chrono::duration<double>(SteadyClock::now() - killed).count();
+    std::cout << std::fixed << std::setprecision(2) << "[cluster] kill -9 websocket-2: its user "
+              << (gone ? "left /clients after " : "still in /clients after ") << gone_s << " s" << std::endl;
+    EXPECT_TRUE(gone) << u.nickname << " still listed " << gone_s << " s after kill -9 of its gateway " << why;
+
+    // Also through nginx (which must route around the dead gateway) once it is gone.
+    if (gone) {
+        auto via_nginx = ClientNicknames(nginx, asker, room, &why);
+        ASSERT_TRUE(via_nginx) << "nginx /clients with websocket-2 down: " << why;
+        EXPECT_EQ(via_nginx->count(u.nickname), 0u);
+    }
+    EXPECT_EQ(guard.Restore(), 0) << "cluster.sh start websocket-2";
+}
+
+}  // namespace
+}  // namespace rooms_cluster
