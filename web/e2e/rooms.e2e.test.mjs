@@ -213,8 +213,12 @@ describe(`Rooms web UI at ${BASE_URL}`, { timeout: 600_000 }, () => {
     c.allow((e) => /status of 401/.test(e.text) && e.url.endsWith('/api/user/login'));
     const page = await c.newPage();
     await page.goto('/login');
-    // The nickname field has focus; Tab moves to the password, then to the button.
+    // The nickname field has focus; Tab moves to the password, then to the button. Wait for the app to have
+    // focused it: typing before that (a loaded machine) lost the first characters of the nickname.
+    const nickname = page.getByLabel('Nickname');
+    await page.waitForFunction((el) => document.activeElement === el, await nickname.elementHandle());
     await page.keyboard.type(ann.nick);
+    assert.equal(await nickname.inputValue(), ann.nick);
     await page.keyboard.press('Tab');
     await page.keyboard.type('definitely-wrong');
     await page.keyboard.press('Tab');
@@ -225,9 +229,13 @@ describe(`Rooms web UI at ${BASE_URL}`, { timeout: 600_000 }, () => {
     assert.match(await err.innerText(), /wrong nickname or password/i);
     assert.ok(page.url().includes('/login'));
     // And the right one works, still with the keyboard.
-    await page.getByLabel('Password').focus();
-    await page.keyboard.press('ControlOrMeta+a');
+    // Clearing with Ctrl+A was flaky under load (the select-all sometimes missed, so the password was
+    // appended to the wrong one): clear the field directly, then type and submit with the keyboard.
+    const password = page.getByLabel('Password');
+    await password.fill('');
+    await password.focus();
     await page.keyboard.type(PASSWORD);
+    assert.equal(await password.inputValue(), PASSWORD);
     await page.keyboard.press('Enter');
     await page.waitForURL('**/rooms');
     assertNoConsoleErrors(c);
