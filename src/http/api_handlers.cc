@@ -1,5 +1,7 @@
 #include "http/api_handlers.h"
 
+#include <tuple>
+
 #include "common/text.h"
 #include "http/json_codec.h"
 #include "http/responses.h"
@@ -48,54 +50,45 @@ void ApiHandlers::Register(Router& router) {
 }
 
 asio::awaitable<Response> ApiHandlers::RegisterUser(RequestContext& ctx) {
-    auto body = ParseJsonObject(ctx.request.body());
-    if (!body) co_return ErrorResponse(body.error());
-    auto nickname = RequireString(*body, "nickname");
-    if (!nickname) co_return ErrorResponse(nickname.error());
-    auto password = RequireString(*body, "password");
-    if (!password) co_return ErrorResponse(password.error());
-    auto user = co_await RunBlocking(hash_pool_, [&] { return auth_.Register(*nickname, *password); });
+    auto fields = ParseStringFields(ctx.request.body(), {"nickname", "password"});
+    if (!fields) co_return ErrorResponse(fields.error());
+    const auto& [nickname, password] = std::tie(fields->at(0), fields->at(1));
+    auto user = co_await RunBlocking(hash_pool_, [&] { return auth_.Register(nickname, password); });
     if (!user) co_return ErrorResponse(user.error());
     co_return Ok(json::object{{"user_id", std::to_string(user->id)}, {"nickname", user->nickname}});
 }
 
 asio::awaitable<Response> ApiHandlers::Login(RequestContext& ctx) {
-    auto body = ParseJsonObject(ctx.request.body());
-    if (!body) co_return ErrorResponse(body.error());
-    auto nickname = RequireString(*body, "nickname");
-    if (!nickname) co_return ErrorResponse(nickname.error());
-    auto password = RequireString(*body, "password");
-    if (!password) co_return ErrorResponse(password.error());
-    auto tokens = co_await RunBlocking(hash_pool_, [&] { return auth_.Login(*nickname, *password); });
+    auto fields = ParseStringFields(ctx.request.body(), {"nickname", "password"});
+    if (!fields) co_return ErrorResponse(fields.error());
+    const auto& [nickname, password] = std::tie(fields->at(0), fields->at(1));
+    auto tokens = co_await RunBlocking(hash_pool_, [&] { return auth_.Login(nickname, password); });
     if (!tokens) co_return ErrorResponse(tokens.error());
     co_return Ok(TokensToJson(*tokens));
 }
 
 asio::awaitable<Response> ApiHandlers::Refresh(RequestContext& ctx) {
-    auto body = ParseJsonObject(ctx.request.body());
-    if (!body) co_return ErrorResponse(body.error());
-    auto token = RequireString(*body, "refresh_token");
-    if (!token) co_return ErrorResponse(token.error());
-    auto tokens = co_await RunBlocking(store_pool_, [&] { return auth_.Refresh(*token); });
+    auto fields = ParseStringFields(ctx.request.body(), {"refresh_token"});
+    if (!fields) co_return ErrorResponse(fields.error());
+    const std::string& token = fields->at(0);
+    auto tokens = co_await RunBlocking(store_pool_, [&] { return auth_.Refresh(token); });
     if (!tokens) co_return ErrorResponse(tokens.error());
     co_return Ok(TokensToJson(*tokens));
 }
 
 asio::awaitable<Response> ApiHandlers::Logout(RequestContext& ctx) {
-    auto body = ParseJsonObject(ctx.request.body());
-    if (!body) co_return ErrorResponse(body.error());
-    auto token = RequireString(*body, "refresh_token");
-    if (!token) co_return ErrorResponse(token.error());
-    co_await RunBlocking(store_pool_, [&] { auth_.Logout(*token); });
+    auto fields = ParseStringFields(ctx.request.body(), {"refresh_token"});
+    if (!fields) co_return ErrorResponse(fields.error());
+    const std::string& token = fields->at(0);
+    co_await RunBlocking(store_pool_, [&] { auth_.Logout(token); });
     co_return Ok(json::object{});
 }
 
 asio::awaitable<Response> ApiHandlers::CreateRoom(RequestContext& ctx) {
-    auto body = ParseJsonObject(ctx.request.body());
-    if (!body) co_return ErrorResponse(body.error());
-    auto name = RequireString(*body, "name");
-    if (!name) co_return ErrorResponse(name.error());
-    auto room = co_await RunBlocking(store_pool_, [&] { return rooms_.Create(*name); });
+    auto fields = ParseStringFields(ctx.request.body(), {"name"});
+    if (!fields) co_return ErrorResponse(fields.error());
+    const std::string& name = fields->at(0);
+    auto room = co_await RunBlocking(store_pool_, [&] { return rooms_.Create(name); });
     if (!room) co_return ErrorResponse(room.error());
     co_return Ok(RoomToJson(*room));
 }

@@ -51,4 +51,18 @@ Result<std::string> RequireString(const json::object& obj, std::string_view fiel
     return std::string(v->as_string());
 }
 
+Result<std::vector<std::string>> ParseStringFields(std::string_view body,
+                                                   std::initializer_list<std::string_view> fields) {
+    auto obj = ParseJsonObject(body);
+    if (!obj) return obj.error();
+    std::vector<std::string> values;
+    values.reserve(fields.size());
+    for (std::string_view field : fields) {
+        auto value = RequireString(*obj, field);
+        if (!value) return value.error();
+        values.push_back(std::move(*value));
+    }
+    return values;
+}
+
 }  // namespace rooms

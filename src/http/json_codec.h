@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ std::string SerializeWsError(std::string_view message);
 Result<json::object> ParseJsonObject(std::string_view body);
 /// A required string field; InvalidArgument naming the field when missing or of another type.
 Result<std::string> RequireString(const json::object& obj, std::string_view field);
+/// A request body that must be a JSON object with these string fields: their values, in the same order;
+/// the first problem found otherwise.
+Result<std::vector<std::string>> ParseStringFields(std::string_view body,
+                                                   std::initializer_list<std::string_view> fields);
 
 
 }  // namespace rooms
