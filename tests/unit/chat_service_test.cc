@@ -14,13 +14,8 @@ namespace rooms {
 namespace {
 
 using unit::FixedTime;
+using unit::Ids;
 using unit::MakeMessage;
-
-std::vector<MessageId> Ids(const std::vector<Message>& messages) {
-    std::vector<MessageId> ids;
-    for (const auto& m : messages) ids.push_back(m.id);
-    return ids;
-}
 
 /// The `all` role's chat wiring: memory bus -> persist sink -> memory cache + SQLite store.
 class ChatServiceTest : public ::testing::Test {

@@ -15,14 +15,9 @@
 namespace rooms {
 namespace {
 
+using unit::Ids;
 using unit::MakeMessage;
 using Names = std::vector<std::string>;
-
-std::vector<MessageId> Ids(const std::vector<Message>& messages) {
-    std::vector<MessageId> ids;
-    for (const auto& m : messages) ids.push_back(m.id);
-    return ids;
-}
 
 std::vector<Message> Messages(RoomId room, std::initializer_list<MessageId> ids) {
     std::vector<Message> out;

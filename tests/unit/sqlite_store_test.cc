@@ -16,13 +16,8 @@ namespace rooms {
 namespace {
 
 using unit::FixedTime;
+using unit::Ids;
 using unit::MakeMessage;
-
-std::vector<MessageId> Ids(const std::vector<Message>& messages) {
-    std::vector<MessageId> ids;
-    for (const auto& m : messages) ids.push_back(m.id);
-    return ids;
-}
 
 class SqliteStoreTest : public ::testing::Test {
 protected:

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "domain/types.h"
 
@@ -27,6 +28,13 @@ inline Message MakeMessage(MessageId id, RoomId room, std::string content = "", 
     m.time_created = FixedTime() + std::chrono::microseconds(id);
     m.type = type;
     return m;
+}
+
+/// The ids of `messages`, in order.
+inline std::vector<MessageId> Ids(const std::vector<Message>& messages) {
+    std::vector<MessageId> ids;
+    for (const auto& m : messages) ids.push_back(m.id);
+    return ids;
 }
 
 }  // namespace rooms::unit

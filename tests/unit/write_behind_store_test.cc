@@ -16,13 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using unit::FixedTime;
+using unit::Ids;
 using unit::MakeMessage;
-
-std::vector<MessageId> Ids(const std::vector<Message>& messages) {
-    std::vector<MessageId> ids;
-    for (const auto& m : messages) ids.push_back(m.id);
-    return ids;
-}
 
 /// Wraps a store: records every batch, and throws for the first `failures` InsertBatch calls.
 class FakeStore : public MessageStore {
