@@ -2,39 +2,12 @@
 
 // Small helpers shared by the unit tests.
 
-#include <chrono>
-#include <string>
-#include <vector>
-
-#include "domain/types.h"
+#include "support/test_messages.h"
 
 namespace rooms::unit {
 
-/// A fixed instant (2026-11-29T02:31:00.123456Z) so tests do not depend on the wall clock.
-inline TimePoint FixedTime() {
-    using namespace std::chrono;
-    return time_point_cast<microseconds>(sys_days{year{2026} / November / 29}) + hours{2} + minutes{31} +
-           microseconds{123456};
-}
-
-inline Message MakeMessage(MessageId id, RoomId room, std::string content = "", std::string nickname = "alice",
-                           UserId user = 1, MessageType type = MessageType::kMessage) {
-    Message m;
-    m.id = id;
-    m.room_id = room;
-    m.user_id = user;
-    m.nickname = std::move(nickname);
-    m.content = content.empty() ? "message " + std::to_string(id) : std::move(content);
-    m.time_created = FixedTime() + std::chrono::microseconds(id);
-    m.type = type;
-    return m;
-}
-
-/// The ids of `messages`, in order.
-inline std::vector<MessageId> Ids(const std::vector<Message>& messages) {
-    std::vector<MessageId> ids;
-    for (const auto& m : messages) ids.push_back(m.id);
-    return ids;
-}
+using test_support::FixedTime;
+using test_support::Ids;
+using test_support::MakeMessage;
 
 }  // namespace rooms::unit

@@ -32,30 +32,6 @@ std::string UniqueName(const std::string& prefix) {
     return out;
 }
 
-TimePoint FixedTime() {
-    using namespace std::chrono;
-    return time_point_cast<microseconds>(sys_days{year{2026} / November / 29}) + hours{2} + minutes{31} +
-           microseconds{123456};
-}
-
-Message MakeMessage(MessageId id, RoomId room, std::string content, std::string nickname, UserId user,
-                    MessageType type) {
-    Message m;
-    m.id = id;
-    m.room_id = room;
-    m.user_id = user;
-    m.nickname = std::move(nickname);
-    m.content = content.empty() ? "message " + std::to_string(id) : std::move(content);
-    m.time_created = FixedTime() + std::chrono::microseconds(id);
-    m.type = type;
-    return m;
-}
-
-std::vector<MessageId> Ids(const std::vector<Message>& messages) {
-    std::vector<MessageId> ids;
-    for (const auto& m : messages) ids.push_back(m.id);
-    return ids;
-}
 
 TokenHash HashOf(std::string_view token) {
     // The token's own bytes (distinct tokens of up to 32 bytes give distinct hashes), longer ones folded in.

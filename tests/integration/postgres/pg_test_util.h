@@ -16,6 +16,7 @@
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/postgres_store.h"
 #include "domain/types.h"
+#include "support/test_messages.h"
 
 namespace rooms::pgtest {
 
@@ -30,13 +31,9 @@ std::filesystem::path SourceMigrationsDir();
 /// A name no other test uses: prefix + random hex.
 std::string UniqueName(const std::string& prefix);
 
-/// A fixed instant (2026-11-29T02:31:00.123456Z).
-TimePoint FixedTime();
-
-Message MakeMessage(MessageId id, RoomId room, std::string content = "", std::string nickname = "alice",
-                    UserId user = 1, MessageType type = MessageType::kMessage);
-
-std::vector<MessageId> Ids(const std::vector<Message>& messages);
+using test_support::FixedTime;
+using test_support::Ids;
+using test_support::MakeMessage;
 
 /// A stand-in for the SHA-256 of a token: 32 bytes derived from `token`, distinct for distinct short tokens.
 TokenHash HashOf(std::string_view token);
