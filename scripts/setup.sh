@@ -13,7 +13,8 @@ DEB_PACKAGES=(
     libsqlite3-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
     libpq-dev libhiredis-dev librdkafka-dev
-    libgtest-dev libgmock-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    clang libclang-rt-14-dev
     chromium fonts-noto-color-emoji
 )
 
