@@ -1,7 +1,5 @@
 #include "http/api_handlers.h"
 
-#include <tuple>
-
 #include "common/text.h"
 #include "http/json_codec.h"
 #include "http/responses.h"
@@ -52,7 +50,9 @@ void ApiHandlers::Register(Router& router) {
 asio::awaitable<Response> ApiHandlers::RegisterUser(RequestContext& ctx) {
     auto fields = ParseStringFields(ctx.request.body(), {"nickname", "password"});
     if (!fields) co_return ErrorResponse(fields.error());
-    const auto& [nickname, password] = std::tie(fields->at(0), fields->at(1));
+    // Named references rather than a structured binding: clang before 16 cannot capture bindings in lambdas.
+    const std::string& nickname = fields->at(0);
+    const std::string& password = fields->at(1);
     auto user = co_await RunBlocking(hash_pool_, [&] { return auth_.Register(nickname, password); });
     if (!user) co_return ErrorResponse(user.error());
     co_return Ok(json::object{{"user_id", std::to_string(user->id)}, {"nickname", user->nickname}});
@@ -61,7 +61,8 @@ asio::awaitable<Response> ApiHandlers::RegisterUser(RequestContext& ctx) {
 asio::awaitable<Response> ApiHandlers::Login(RequestContext& ctx) {
     auto fields = ParseStringFields(ctx.request.body(), {"nickname", "password"});
     if (!fields) co_return ErrorResponse(fields.error());
-    const auto& [nickname, password] = std::tie(fields->at(0), fields->at(1));
+    const std::string& nickname = fields->at(0);
+    const std::string& password = fields->at(1);
     auto tokens = co_await RunBlocking(hash_pool_, [&] { return auth_.Login(nickname, password); });
     if (!tokens) co_return ErrorResponse(tokens.error());
     co_return Ok(TokensToJson(*tokens));

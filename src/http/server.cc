@@ -30,8 +30,8 @@ std::string_view MimeType(const std::filesystem::path& p) {
     return "application/octet-stream";
 }
 
-/// The bearer token of a request: the Authorization header, else the access_token query parameter
-/// ("Bearer <jwt>", "Bearer+<jwt>" or the bare jwt).
+}  // namespace
+
 std::string_view BearerToken(const Request& req, const std::map<std::string, std::string>& query) {
     std::string_view token;
     if (auto it = req.find(http::field::authorization); it != req.end()) {
@@ -48,8 +48,6 @@ std::string_view BearerToken(const Request& req, const std::map<std::string, std
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     return token;
 }
-
-}  // namespace
 
 std::string ClientIp(const Request& req, const std::string& peer_ip, const std::vector<std::string>& trusted_proxies) {
     auto trusted = [&](std::string_view ip) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,10 @@ struct ServerOptions {
 /// The client's address: the peer, or, when the peer is a trusted proxy, the first untrusted hop of
 /// X-Forwarded-For read from the right, else X-Real-IP. Untrusted peers cannot spoof their address.
 std::string ClientIp(const Request& req, const std::string& peer_ip, const std::vector<std::string>& trusted_proxies);
+
+/// The bearer token of a request: the Authorization header, else the access_token query parameter
+/// ("Bearer <jwt>", "Bearer+<jwt>" or the bare jwt). A view into `req` or `query`; empty when there is none.
+std::string_view BearerToken(const Request& req, const std::map<std::string, std::string>& query);
 
 /// The HTTP + WebSocket front of the gateway: accepts connections, reads requests within the limits,
 /// applies the rate limit and authentication, routes to handlers, upgrades room WebSockets, serves the
