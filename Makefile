@@ -8,7 +8,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web test-integration \
-	cluster-up cluster-down services-up services-down clean
+	cluster-up cluster-down services-up services-down bench bench-smoke clean
 
 all: build
 
@@ -45,6 +45,15 @@ cluster-up: setup build
 
 cluster-down:
 	@./scripts/cluster.sh down
+
+## Load test (bench/loadgen): the standard set against the all-in-one server, or the cluster with CLUSTER=1;
+## writes bench/results/latest.md (latest-cluster.md). See docs/BENCHMARKS.md.
+bench: build
+	@CLUSTER=$(CLUSTER) ./scripts/bench.sh
+
+## Every bench scenario for ~2 s at a low rate; fails unless all delivered with 0 missing and 0 errors.
+bench-smoke: build
+	@CLUSTER=$(CLUSTER) ./scripts/bench.sh --smoke
 
 ## Only PostgreSQL, Redis and Kafka (for the integration tests).
 services-up:
