@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -67,6 +69,12 @@ int main(int argc, char** argv) {
     try {
         if (*migrate) return rooms::RunMigrate(config, migrate_direction, migrate_steps);
         if (*topic) return rooms::RunCreateTopic(config);
+        // Every connection is a descriptor: take the whole hard limit (often 4x the soft one), so
+        // http.max_connections, not a default of 1024 or so, is what bounds them.
+        if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+            files.rlim_cur = files.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &files) != 0) spdlog::warn("could not raise the open file limit");
+        }
         if (config.role == "websocket") return rooms::RunWebsocketGateway(config);
         if (config.role == "consumer") return rooms::RunConsumer(config);
         return rooms::RunAllInOne(config);
