@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -99,12 +100,31 @@ ProcSample ReadProc(int pid) {
     return s;
 }
 
+namespace {
+
+double SelfCpuSeconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double WallSeconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
 void ServerStats::Begin() {
+    self_cpu_begin_ = SelfCpuSeconds();
+    wall_begin_ = WallSeconds();
     begin_.clear();
     for (int pid : pids_) begin_.push_back(ReadProc(pid));
 }
 
 void ServerStats::End() {
+    self_cpu_end_ = SelfCpuSeconds();
+    wall_end_ = WallSeconds();
     end_.clear();
     for (int pid : pids_) end_.push_back(ReadProc(pid));
 }
@@ -141,6 +161,12 @@ void ServerStats::AddTo(Report& report) const {
         report.Add(p + "_peak_rss_kib", e.hwm_kib, "KiB");
     }
     if (!pids_.empty()) report.Add("server_cpu_s_total", cpu_total, "s");
+    // The bench shares the machine: its own CPU shows when it, not the server, is the bottleneck.
+    const double wall = wall_end_ - wall_begin_;
+    report.Add("bench_cpu_s", self_cpu_end_ - self_cpu_begin_, "s");
+    report.Add("bench_cpu_pct", wall > 0 ? 100.0 * (self_cpu_end_ - self_cpu_begin_) / wall : 0.0, "% of one core");
+    double load[1] = {0};
+    if (getloadavg(load, 1) == 1) report.Add("load_avg_1m", load[0]);
 }
 
 std::uint64_t RaiseFileLimit() {

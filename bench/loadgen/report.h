@@ -70,6 +70,7 @@ public:
 private:
     std::vector<int> pids_;
     std::vector<ProcSample> begin_, end_;
+    double self_cpu_begin_ = 0, self_cpu_end_ = 0, wall_begin_ = 0, wall_end_ = 0;
 };
 
 /// Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft limit.
