@@ -20,6 +20,7 @@ fi
 cmake --preset fuzz >/dev/null || { echo "fuzz: configure failed"; exit 1; }
 cmake --build --preset fuzz --target "${targets[@]}" -j "${FUZZ_BUILD_JOBS:-2}" || { echo "fuzz: build failed"; exit 1; }
 
+export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rooms-fuzz.XXXXXX")
 passed=0
 failed=0
