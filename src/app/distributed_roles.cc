@@ -11,6 +11,7 @@
 #include "adapters/kafka/kafka_bus.h"
 #include "adapters/kafka/kafka_fanout.h"
 #include "adapters/kafka/kafka_persister.h"
+#include "adapters/memory/recent_overlay.h"
 #include "adapters/postgres/pg_migrate.h"
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/postgres_store.h"
@@ -119,11 +120,15 @@ int RunWebsocketGateway(const Config& config) {
 
     // Every gateway reads the whole topic for itself and pushes each message to its local members.
     RoomHub hub;
+    // Messages fanned out but not yet stored by a consumer still belong in a joiner's history.
+    RecentOverlay recent(history, hub,
+                         RecentOverlayOptions{config.kafka.recent_window_ms ? config.chat.history_size : 0,
+                                              std::chrono::milliseconds(config.kafka.recent_window_ms)});
     kafka::KafkaFanoutOptions fanout_options;
     fanout_options.brokers = config.kafka.brokers;
     fanout_options.topic = config.kafka.topic;
     fanout_options.client_id = "rooms-gateway-fanout-" + std::to_string(config.node_id);
-    kafka::KafkaFanout fanout(fanout_options, hub);
+    kafka::KafkaFanout fanout(fanout_options, recent);
     fanout.Start();
 
     IdGenerator ids(config.node_id);
@@ -134,7 +139,7 @@ int RunWebsocketGateway(const Config& config) {
         Check("kafka fan-out", [&fanout] { return fanout.Health(); }),
     };
     ServeGateway(config, "websocket",
-                 GatewayBackends{users, tokens, room_store, messages, bus, presence, history, hub, ids,
+                 GatewayBackends{users, tokens, room_store, messages, bus, presence, recent, hub, ids,
                                  std::move(readiness)});
 
     // Connections are closed and their leave notices published: deliver what is in flight, then stop.

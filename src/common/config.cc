@@ -181,6 +181,10 @@ std::vector<Setting> MakeSettings() {
              [](Config& c) -> auto& { return c.kafka.create_topic; });
     add_int("kafka.linger_ms", "producer batching delay in ms", [](Config& c) -> auto& { return c.kafka.linger_ms; },
             0, 1000);
+    add_int("kafka.recent_window_ms",
+            "a gateway adds the messages it fanned out this recently to join history until consumers stored them "
+            "(0: off)",
+            [](Config& c) -> auto& { return c.kafka.recent_window_ms; }, 0, 600'000);
     add_int("consumer.batch_size", "messages written to PostgreSQL per statement",
             [](Config& c) -> auto& { return c.consumer.batch_size; }, 1, 100000);
     add_int("consumer.batch_wait_ms", "longest wait to fill a batch",

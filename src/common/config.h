@@ -70,6 +70,7 @@ struct Config {
         std::string consumer_group = "rooms-consumer";  // shared by consumer instances
         bool create_topic = true;           // create the topic at start when missing
         int linger_ms = 0;                  // producer batching delay: 0 sends at once (librdkafka still batches under load)
+        int recent_window_ms = 30'000;      // a gateway adds what it fanned out this recently to join history
     } kafka;
 
     struct Consumer {

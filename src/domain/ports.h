@@ -115,6 +115,13 @@ public:
     virtual std::optional<std::vector<Message>> Recent(RoomId room, int limit) = 0;
     /// Fills a missed room from the store (`newest_first` as read from it).
     virtual void Fill(RoomId room, std::vector<Message> newest_first) = 0;
+    /// True when `id` is a message of `room` accepted so recently that the store may not hold it yet.
+    virtual bool Pending(RoomId /*room*/, MessageId /*id*/) { return false; }
+    /// The room's newest messages as read from the store or the cache (`newest_first`) plus those accepted so
+    /// recently that neither holds them yet; at most `limit`.
+    virtual std::vector<Message> WithPending(RoomId /*room*/, std::vector<Message> newest_first, int /*limit*/) {
+        return newest_first;
+    }
 };
 
 }  // namespace rooms

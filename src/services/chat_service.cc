@@ -1,5 +1,7 @@
 #include "services/chat_service.h"
 
+#include <thread>
+
 #include "services/validation.h"
 
 namespace rooms {
@@ -29,6 +31,26 @@ std::vector<Message> ChatService::Recent(RoomId room) {
     // Fill merges what arrived meanwhile; read back so the answer includes it.
     if (auto cached = cache_.Recent(room, options_.history_size)) return std::move(*cached);
     return rows;
+}
+
+}  // namespace rooms
+
+namespace rooms {
+
+Result<std::vector<Message>> ChatService::Page(RoomId room, std::optional<MessageId> before, int limit) {
+    if (!before) {
+        auto page = store_.Page(room, std::nullopt, limit);
+        if (!page.ok()) return page;
+        return cache_.WithPending(room, std::move(page.value()), limit);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + options_.pending_wait;
+    for (;;) {
+        auto page = store_.Page(room, before, limit);
+        if (page.ok() || page.error().code != ErrorCode::kNotFound || !cache_.Pending(room, *before) ||
+            std::chrono::steady_clock::now() >= deadline)
+            return page;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 }  // namespace rooms

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@ namespace rooms {
 struct ChatOptions {
     int history_size = 100;
     std::int64_t max_message_bytes = 4096;
+    std::chrono::milliseconds pending_wait{5000};
 };
 
 /// Accepting messages and reading history. Thread-safe.
@@ -35,10 +37,11 @@ public:
     /// cache). Blocks.
     std::vector<Message> Recent(RoomId room);
 
-    /// Scroll-back: messages older than `before`, newest first. Blocks.
-    Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) {
-        return store_.Page(room, before, limit);
-    }
+    /// Scroll-back: messages older than `before` (the newest when nullopt), newest first. Blocks. The
+    /// distributed roles store a message a consumer batch after accepting it: the newest page adds those
+    /// accepted but not stored yet, and a `before` of that kind is waited for, up to `pending_wait`, rather
+    /// than called unknown.
+    Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit);
 
     const ChatOptions& options() const { return options_; }
 

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 #include "adapters/memory/memory_bus.h"
 #include "adapters/memory/memory_history.h"
+#include "adapters/memory/recent_overlay.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "services/persist_sink.h"
 #include "test_util.h"
@@ -92,6 +94,48 @@ TEST_F(ChatServiceTest, HistorySizeZeroSendsNothing) {
     store_.InsertBatch({&m, 1});
     ChatService no_history(bus_, cache_, store_, ids_, ChatOptions{0, 4096});
     EXPECT_TRUE(no_history.Recent(room_).empty());
+}
+
+/// The `websocket` role's view: a message fanned out by Kafka reaches the store only when a consumer writes
+/// it. Scroll-back from it waits for that instead of answering 404.
+TEST(ChatServicePendingTest, ScrollBackFromAMessageNotStoredYetWaitsForIt) {
+    SqliteDatabase db(":memory:");
+    SqliteRoomStore rooms(db);
+    SqliteMessageStore store(db);
+    const RoomId room = rooms.Create("room", FixedTime()).id;
+    MemoryHistoryCache shared(10);
+    shared.Fill(room, {});
+    struct Nowhere : MessageSink {
+        void OnMessage(const Message&) override {}
+    } hub;
+    RecentOverlay overlay(shared, hub, RecentOverlayOptions{10, std::chrono::seconds(30), 100});
+    MemoryBus bus;
+    IdGenerator ids(4);
+    ChatService chat(bus, overlay, store, ids, ChatOptions{10, 4096, std::chrono::milliseconds(5000)});
+
+    const std::vector<Message> older{MakeMessage(1, room), MakeMessage(2, room)};
+    store.InsertBatch(older);
+    const Message pending = MakeMessage(3, room);
+    overlay.OnMessage(pending);
+    std::thread consumer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        store.InsertBatch(std::vector<Message>{pending});
+    });
+    auto page = chat.Page(room, MessageId{3}, 10);
+    consumer.join();
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_EQ(Ids(page.value()), (std::vector<MessageId>{2, 1}));
+
+    // The newest page has what is stored and what is not yet.
+    overlay.OnMessage(MakeMessage(4, room));
+    auto newest = chat.Page(room, std::nullopt, 3);
+    ASSERT_TRUE(newest.ok());
+    EXPECT_EQ(Ids(newest.value()), (std::vector<MessageId>{4, 3, 2}));
+
+    // An id nobody accepted is still unknown, at once.
+    auto unknown = chat.Page(room, MessageId{99}, 10);
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace
