@@ -173,7 +173,7 @@ TEST_P(HttpApiTest, LoginReturnsJwtAndRefreshToken) {
     ASSERT_TRUE(claims.contains("iat") && claims.at("iat").is_number()) << payload;
     ASSERT_TRUE(claims.contains("exp") && claims.at("exp").is_number()) << payload;
     const auto iat = claims.at("iat").to_number<std::int64_t>(), exp = claims.at("exp").to_number<std::int64_t>();
-    EXPECT_EQ(exp - iat, 900) << payload;
+    EXPECT_EQ(exp - iat, ExpectedAccessTokenTtl()) << payload;
     EXPECT_LE(std::llabs(iat - NowUnix()), 5) << payload;
 
     // Two logins give two different pairs.
@@ -329,11 +329,14 @@ TEST_P(HttpApiTest, CreateAndListRoomsOldestFirst) {
         }
     }
     EXPECT_EQ(order, ids) << "rooms are listed oldest first: " << list.Describe();
-    // Another user sees the same rooms.
+    // Another user sees the same rooms (and those created meanwhile by tests sharing the server, after them).
     User other = api().NewUser("rooms2");
     auto list2 = api().ListRooms(other.access_token);
     ASSERT_EQ(list2.status, 200);
-    EXPECT_EQ(list2.Json(), v);
+    auto v2 = list2.Json();
+    ASSERT_TRUE(v2.is_array() && v2.as_array().size() >= v.as_array().size()) << list2.Describe();
+    EXPECT_EQ(json::array(v2.as_array().begin(), v2.as_array().begin() + static_cast<long>(v.as_array().size())),
+              v.as_array());
 }
 
 TEST_P(HttpApiTest, CreateRoomValidation) {

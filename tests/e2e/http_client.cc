@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "io_util.h"
+#include "server_process.h"
 
 namespace rooms_e2e {
 
@@ -46,7 +47,7 @@ HttpClient::HttpClient(unsigned short port, std::chrono::milliseconds timeout) :
 
 HttpResponse HttpClient::Request(http::verb method, const std::string& target, const std::string& body,
                                  const Headers& headers) const {
-    http::request<http::string_body> req{method, target, 11};
+    http::request<http::string_body> req{method, PathPrefix() + target, 11};
     req.set(http::field::host, "127.0.0.1:" + std::to_string(port_));
     req.set(http::field::user_agent, "rooms-e2e");
     for (const auto& [k, v] : headers) req.set(k, v);

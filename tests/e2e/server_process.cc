@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <cerrno>
+#include <iostream>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -50,7 +52,45 @@ std::string RoomsBinary() {
     return ROOMS_BINARY;
 }
 
+const std::optional<ExternalServer>& External() {
+    static const std::optional<ExternalServer> external = []() -> std::optional<ExternalServer> {
+        const char* url = std::getenv("ROOMS_E2E_BASE_URL");
+        if (!url || !*url) return std::nullopt;
+        const std::string u(url);
+        const std::string scheme = "http://127.0.0.1:";
+        ExternalServer ext;
+        std::size_t end = scheme.size();
+        while (end < u.size() && std::isdigit(static_cast<unsigned char>(u[end]))) ++end;
+        const int port = u.rfind(scheme, 0) == 0 && end > scheme.size() && end - scheme.size() <= 5
+                             ? std::stoi(u.substr(scheme.size(), end - scheme.size()))
+                             : 0;
+        ext.path_prefix = u.substr(end);
+        while (!ext.path_prefix.empty() && ext.path_prefix.back() == '/') ext.path_prefix.pop_back();
+        if (port <= 0 || port > 65535 || (!ext.path_prefix.empty() && ext.path_prefix[0] != '/')) {
+            std::cerr << "ROOMS_E2E_BASE_URL must look like http://127.0.0.1:PORT[/PREFIX], not " << u << "\n";
+            std::exit(2);
+        }
+        ext.port = static_cast<unsigned short>(port);
+        if (const char* d = std::getenv("ROOMS_E2E_DATA_DIR")) ext.data_dir = d;
+        return ext;
+    }();
+    return external;
+}
+
+const std::string& PathPrefix() {
+    static const std::string prefix = External() ? External()->path_prefix : std::string();
+    return prefix;
+}
+
+std::string ApiRoot(const std::string& test_prefix) { return External() ? std::string() : test_prefix; }
+
 ServerProcess::ServerProcess(std::map<std::string, std::string> env) : env_(std::move(env)) {
+    if (External()) {
+        external_ = true;
+        keep_ = true;  // not ours
+        data_dir_ = External()->data_dir;
+        return;
+    }
     std::string tmpl = (fs::temp_directory_path() / "rooms-e2e-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
     data_dir_ = tmpl;
@@ -65,7 +105,7 @@ ServerProcess::~ServerProcess() {
     }
 }
 
-std::string ServerProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string ServerProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + PathPrefix(); }
 
 bool ServerProcess::Reap(bool block) {
     if (pid_ <= 0) return true;
@@ -84,9 +124,22 @@ bool ServerProcess::Reap(bool block) {
     return false;
 }
 
-bool ServerProcess::Alive() { return pid_ > 0 && !Reap(false); }
+bool ServerProcess::Alive() { return external_ || (pid_ > 0 && !Reap(false)); }
 
 std::string ServerProcess::Start(std::chrono::milliseconds ready_timeout) {
+    if (external_) {
+        port_ = External()->port;
+        HttpClient client(port_, std::chrono::milliseconds(2000));
+        const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+        HttpResponse res;
+        do {
+            res = client.Get("/healthz");
+            if (res.status == 200) return {};
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        } while (std::chrono::steady_clock::now() < deadline);
+        return "the external server at " + base_url() + " did not answer GET " + PathPrefix() + "/healthz: " +
+               res.Describe();
+    }
     if (Alive()) return "already running";
     const std::string binary = RoomsBinary();
     if (::access(binary.c_str(), X_OK) != 0) return "the server binary " + binary + " does not exist or is not executable";
@@ -161,6 +214,7 @@ int ServerProcess::Wait(std::chrono::milliseconds timeout) {
 }
 
 int ServerProcess::Stop(int signal, std::chrono::milliseconds timeout) {
+    if (external_) return 0;  // not ours to stop
     if (pid_ <= 0) return exit_status_;
     Signal(signal);
     int status = Wait(timeout);
@@ -175,6 +229,7 @@ void ServerProcess::Kill() {
 }
 
 std::string ServerProcess::LogTail(std::size_t max_lines) const {
+    if (external_) return "(an external server at " + base_url() + ": see its own logs)\n";
     std::ifstream in(log_path());
     std::deque<std::string> lines;
     std::string line;

@@ -4,10 +4,29 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace rooms_e2e {
+
+/// A server the tests do not start: set ROOMS_E2E_BASE_URL=http://127.0.0.1:PORT[/PREFIX] to run the suites
+/// against it (the cluster behind nginx: http://127.0.0.1:8080/api). Every request path and WebSocket
+/// target gets PREFIX in front. ROOMS_E2E_DATA_DIR names the directory holding its jwt.key (for the tests
+/// that forge tokens). Suites that start servers of their own settings are left out by the caller's filter.
+struct ExternalServer {
+    unsigned short port = 0;
+    std::string path_prefix;
+    std::string data_dir;
+};
+/// The external server from the environment, or nullopt (the tests start `rooms` themselves). Exits the
+/// process with a message when ROOMS_E2E_BASE_URL is malformed.
+const std::optional<ExternalServer>& External();
+/// What goes in front of every request path: the external server's prefix, else "".
+const std::string& PathPrefix();
+/// A test's API prefix ("" for bare paths or "/api") as the server under test serves it. The external
+/// server's base already is the API's root (nginx serves only /api/...), so both are "" there.
+std::string ApiRoot(const std::string& test_prefix);
 
 /// Runs the `rooms` binary under test: `rooms serve --listen 127.0.0.1:PORT --data-dir DIR`, with a fresh
 /// temporary data directory, extra ROOMS_* environment variables and stderr/stdout captured in DIR/server.log.
@@ -61,6 +80,7 @@ private:
     bool Reap(bool block);
 
     std::map<std::string, std::string> env_;
+    bool external_ = false;  // External(): nothing to start or stop
     std::string data_dir_;
     unsigned short port_ = 0;
     pid_t pid_ = -1;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -14,6 +15,11 @@
 namespace rooms_e2e {
 
 // ---------------------------------------------------------------- small helpers
+
+std::int64_t ExpectedAccessTokenTtl() {
+    const char* ttl = std::getenv("ROOMS_E2E_ACCESS_TOKEN_TTL_S");
+    return External() && ttl && *ttl ? std::stoll(ttl) : 900;
+}
 
 std::string Unique(const std::string& prefix) {
     static std::atomic<int> counter{0};
@@ -267,7 +273,7 @@ std::string Api::NewRoom(const User& owner, const std::string& prefix) const {
 std::unique_ptr<WsClient> ConnectRoom(unsigned short port, const std::string& room_id, const std::string& token,
                                       TokenIn how, const std::string& prefix) {
     WsClient::Options o;
-    o.target = prefix + "/chat/rooms/" + room_id;
+    o.target = ApiRoot(prefix) + "/chat/rooms/" + room_id;
     switch (how) {
         case TokenIn::kHeader:
             if (!token.empty()) o.authorization = "Bearer " + token;
@@ -333,11 +339,12 @@ Member Join(unsigned short port, const std::string& room_id, const User& user, T
         [&](const json::object& o) {
             return Str(o, "user_id") == user.user_id && Str(o, "content") == "joined the room";
         },
-        5s, 10000);
+        5s, 10000, &m.before_join);
     if (!join) {
         ADD_FAILURE() << user.nickname << ": no own \"joined the room\" notice";
         return m;
     }
+    m.before_join.pop_back();  // the notice itself
     m.join_notice = *join;
     m.ws = std::move(ws);
     return m;

@@ -64,7 +64,7 @@ struct User {
 /// The REST API of one server, with paths bare (prefix "") or under "/api".
 class Api {
 public:
-    explicit Api(unsigned short port, std::string prefix = "") : http_(port), prefix_(std::move(prefix)) {}
+    explicit Api(unsigned short port, const std::string& prefix = "") : http_(port), prefix_(ApiRoot(prefix)) {}
 
     HttpResponse Register(const std::string& nickname, const std::string& password) const;
     HttpResponse Login(const std::string& nickname, const std::string& password) const;
@@ -129,6 +129,7 @@ std::string MessageShapeProblem(const json::value& m);
 struct Member {
     std::unique_ptr<WsClient> ws;
     json::array history;
+    std::vector<json::object> before_join;  // live frames that came between the history and the join notice
     json::object join_notice;
 };
 
@@ -191,6 +192,10 @@ protected:
     static inline std::string start_error_;
     static inline bool failed_ = false;
 };
+
+/// The access-token lifetime the server under test gives, in seconds: 900 (the default) for the servers the
+/// tests start, $ROOMS_E2E_ACCESS_TOKEN_TTL_S for an external one.
+std::int64_t ExpectedAccessTokenTtl();
 
 /// Environment of a server with the rate limit off (tests that register many users).
 inline std::map<std::string, std::string> NoRateLimit(std::map<std::string, std::string> extra = {}) {

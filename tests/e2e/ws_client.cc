@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "io_util.h"
+#include "server_process.h"
 
 namespace rooms_e2e {
 
@@ -68,10 +69,11 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
 
     websocket::response_type res;
     done = false;
-    ws_.async_handshake(res, "127.0.0.1:" + std::to_string(port), options.target, [&](beast::error_code e) {
-        ec = e;
-        done = true;
-    });
+    ws_.async_handshake(res, "127.0.0.1:" + std::to_string(port), PathPrefix() + options.target,
+                        [&](beast::error_code e) {
+                            ec = e;
+                            done = true;
+                        });
     if (!RunUntil(ioc_, [&] { return done; }, deadline)) {
         error_ = "handshake timed out";
         Abort();
