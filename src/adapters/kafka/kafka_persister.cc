@@ -308,7 +308,7 @@ struct KafkaPersister::Impl {
 
 KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, HistoryCache& history)
     : KafkaPersister(std::move(options), store, [&history](std::span<const Message> messages) {
-          for (const Message& m : messages) history.Append(m);
+          history.AppendBatch(messages);  // one round trip per batch, not per message
       }) {}
 
 KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, BatchWriter history)
