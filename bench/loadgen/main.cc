@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     auto* p = app.add_subcommand("persist", "cluster: Kafka backlog -> PostgreSQL rows per second");
     AddCommon(p, common);
     p->add_option("--messages", persist.messages, "backlog size")->capture_default_str();
+    p->add_option("--rooms", persist.rooms, "rooms the backlog is spread over (round robin)")->capture_default_str();
     p->add_option("--content-bytes", persist.content_bytes, "content size")->capture_default_str();
     p->add_option("--brokers", persist.brokers, "Kafka bootstrap servers (default $ROOMS_KAFKA_BROKERS)");
     p->add_option("--topic", persist.topic, "Kafka topic")->capture_default_str();

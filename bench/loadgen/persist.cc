@@ -1,7 +1,7 @@
 // persist (distributed mode): how fast the consumers move a backlog from Kafka into PostgreSQL (and Redis).
-// 1. creates a room through the API, 2. runs --before (stops the consumers), 3. produces K messages of that
-// room to the topic with the gateway's own producer (KafkaBus, same record format), 4. runs --start-cmd in the
-// background (starts the consumers) and 5. polls count(*) of the room's rows until all K are there.
+// 1. creates --rooms rooms through the API, 2. runs --before (stops the consumers), 3. produces K messages of
+// those rooms, round robin, to the topic with the gateway's own producer (KafkaBus, same record format), 4. runs --start-cmd in the
+// background (starts the consumers) and 5. polls count(*) of the rooms' rows until all K are there.
 
 #include <libpq-fe.h>
 #include <sys/wait.h>
@@ -40,12 +40,14 @@ pid_t Spawn(const std::string& cmd) {
     return pid;
 }
 
-/// The number of rows of `room_id`, -1 on error (message on stderr).
-std::int64_t CountRows(PGconn* pg, std::int64_t room_id) {
-    const std::string id = std::to_string(room_id);
-    const char* params[] = {id.c_str()};
-    PGresult* r = PQexecParams(pg, "SELECT count(*) FROM messages WHERE room_id = $1::int8", 1, nullptr, params,
-                               nullptr, nullptr, 0);
+/// The number of rows of the rooms, -1 on error (message on stderr).
+std::int64_t CountRows(PGconn* pg, const std::vector<std::int64_t>& rooms) {
+    std::string ids = "{";
+    for (auto id : rooms) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+    ids += "}";
+    const char* params[] = {ids.c_str()};
+    PGresult* r = PQexecParams(pg, "SELECT count(*) FROM messages WHERE room_id = ANY($1::int8[])", 1, nullptr,
+                               params, nullptr, nullptr, 0);
     std::int64_t n = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
         n = std::stoll(PQgetvalue(r, 0, 0));
@@ -60,15 +62,15 @@ std::int64_t CountRows(PGconn* pg, std::int64_t room_id) {
 int RunPersist(const CommonOptions& common, const PersistOptions& o) {
     const std::string brokers = EnvOr(o.brokers, "ROOMS_KAFKA_BROKERS");
     const std::string dsn = EnvOr(o.pg_dsn, "ROOMS_POSTGRES_DSN");
-    if (brokers.empty() || dsn.empty() || o.messages < 1) {
-        std::cerr << "persist: needs --brokers (or ROOMS_KAFKA_BROKERS), --pg-dsn (or ROOMS_POSTGRES_DSN) and "
-                     "--messages > 0\n";
+    if (brokers.empty() || dsn.empty() || o.messages < 1 || o.rooms < 1) {
+        std::cerr << "persist: needs --brokers (or ROOMS_KAFKA_BROKERS), --pg-dsn (or ROOMS_POSTGRES_DSN), "
+                     "--messages > 0 and --rooms > 0\n";
         return 1;
     }
     const Target target = Target::Parse(common.url, common.api_prefix);
     const std::string tag = RunTag();
     const auto sessions = RegisterAndLogin(target, "bench_" + tag + "_", 1);
-    const auto room = CreateRooms(target, sessions[0].access_token, "persist " + tag, 1, 1)[0];
+    const auto rooms = CreateRooms(target, sessions[0].access_token, "persist " + tag, o.rooms, 1);
 
     PGconn* pg = PQconnectdb(dsn.c_str());
     if (PQstatus(pg) != CONNECTION_OK) {
@@ -100,7 +102,7 @@ int RunPersist(const CommonOptions& common, const PersistOptions& o) {
         for (int i = 0; i < o.messages; ++i) {
             rooms::Message m;
             m.id = ids.Next();
-            m.room_id = room;
+            m.room_id = rooms[static_cast<std::size_t>(i % o.rooms)];
             m.user_id = sessions[0].user_id;
             m.nickname = sessions[0].nickname;
             m.content = "persist " + std::to_string(i) + " " + padding;
@@ -112,7 +114,7 @@ int RunPersist(const CommonOptions& common, const PersistOptions& o) {
     const double preload_s = std::chrono::duration<double>(SteadyClock::now() - preload_start).count();
     std::cerr << "persist: preloaded " << acked << " messages (" << failed << " failed) in " << preload_s << " s\n";
 
-    const std::int64_t before = CountRows(pg, room);
+    const std::int64_t before = CountRows(pg, rooms);
     ServerStats server(common.server_pids);
     server.Begin();
     const auto start = SteadyClock::now();
@@ -126,7 +128,7 @@ int RunPersist(const CommonOptions& common, const PersistOptions& o) {
     std::int64_t rows_at_first = 0;
     const auto deadline = start + std::chrono::milliseconds(static_cast<int>(o.timeout_s * 1000));
     while (SteadyClock::now() < deadline) {
-        rows = CountRows(pg, room);
+        rows = CountRows(pg, rooms);
         if (rows < 0) break;
         if (!first_row && rows > 0) {
             first_row = SteadyClock::now();
@@ -147,6 +149,7 @@ int RunPersist(const CommonOptions& common, const PersistOptions& o) {
 
     Report report("persist");
     report.Add("messages", o.messages);
+    report.Add("rooms", o.rooms);
     report.Add("preloaded", acked.load());
     report.Add("preload_failed", failed.load());
     report.Add("preload_s", preload_s, "s");

@@ -39,6 +39,7 @@ struct ConnectionsOptions {
 
 struct PersistOptions {
     int messages = 100000;
+    int rooms = 12;                  // spread over rooms, hence over the topic's partitions and the consumers
     int content_bytes = 100;
     std::string brokers;             // default: $ROOMS_KAFKA_BROKERS
     std::string topic = "messages";
