@@ -8,6 +8,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web test-integration \
+	test-bench test-fuzz test-cluster \
 	cluster-up cluster-down services-up services-down bench bench-smoke clean
 
 all: build
@@ -36,7 +37,7 @@ run: setup build
 test: setup build
 	@./scripts/test.sh
 
-test-unit test-e2e test-postman test-web test-integration: build
+test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster: build
 	@./scripts/test.sh $(@:test-%=%)
 
 ## The distributed topology on loopback: PostgreSQL, Redis, Kafka, 2 websocket + 2 consumer, nginx on :8080.
@@ -48,11 +49,11 @@ cluster-down:
 
 ## Load test (bench/loadgen): the standard set against the all-in-one server, or the cluster with CLUSTER=1;
 ## writes bench/results/latest.md (latest-cluster.md). See docs/BENCHMARKS.md.
-bench: build
+bench: setup build
 	@CLUSTER=$(CLUSTER) ./scripts/bench.sh
 
 ## Every bench scenario for ~2 s at a low rate; fails unless all delivered with 0 missing and 0 errors.
-bench-smoke: build
+bench-smoke: setup build
 	@CLUSTER=$(CLUSTER) ./scripts/bench.sh --smoke
 
 ## Only PostgreSQL, Redis and Kafka (for the integration tests).

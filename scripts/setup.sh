@@ -8,7 +8,7 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 DEB_PACKAGES=(
-    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates python3 iproute2
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev

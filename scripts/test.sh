@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [unit|e2e|postman|web ...]   (default: all tiers)
+# Usage: scripts/test.sh [unit|e2e|postman|web|bench|integration|cluster|fuzz ...]   (default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(unit e2e postman web integration cluster)
+((${#tiers[@]})) || tiers=(unit e2e postman web bench integration cluster fuzz)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -36,6 +36,13 @@ record() {  # name passed failed
     failed=$((failed + f))
 }
 
+# Runners that close with "N passed, M failed" (scripts/fuzz.sh, scripts/bench.sh --smoke).
+record_summary_line() {  # name log
+    local p f
+    read -r p f < <(sed -nE 's/.*\b([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$2" | tail -1)
+    record "$1" "${p:-0}" "${f:-0}"
+}
+
 # node --test closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N", ...; skipped ones count as failed.
 record_node_test() {  # name log
     local p f
@@ -63,6 +70,20 @@ for tier in "${tiers[@]}"; do
     case $tier in
         unit) run_ctest unit ;;
         e2e) run_ctest e2e ;;
+        bench)
+            # rooms-bench keeps working: each scenario a few seconds against the all-in-one server.
+            out=$(mktemp)
+            scripts/bench.sh --smoke 2>&1 | tee "$out"
+            record_summary_line "bench smoke (all-in-one)" "$out"
+            rm -f "$out"
+            ;;
+        fuzz)
+            # The libFuzzer targets (clang, ASan + UBSan), each for a bounded time.
+            out=$(mktemp)
+            scripts/fuzz.sh "${ROOMS_FUZZ_SECONDS:-20}" 2>&1 | tee "$out"
+            record_summary_line "fuzz (libFuzzer targets)" "$out"
+            rm -f "$out"
+            ;;
         integration)
             if start_services; then
                 run_ctest integration
@@ -115,6 +136,10 @@ for tier in "${tiers[@]}"; do
                     ROOMS_E2E_DATA_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster ROOMS_E2E_ACCESS_TOKEN_TTL_S=20 \
                     run_ctest e2e 2 "cluster: e2e suite through nginx (ctest)" -E \
                     '^(LifecycleTest|RateLimitTest|BodyLimitTest|PingTest|HistorySizeTest|SlowClientTest)\.|/ApiPrefix( |$)|FullOversizedFrameCloses1009'
+                # rooms-bench against the cluster: fan-out through nginx and Kafka, a Kafka backlog persisted
+                # by restarted consumers, login through nginx.
+                CLUSTER=1 BENCH_KEEP_CLUSTER=1 scripts/bench.sh --smoke 2>&1 | tee "$out/bench.log"
+                record_summary_line "cluster: bench smoke" "$out/bench.log"
                 # Cross-gateway chat, /clients across instances, kill -9 of a consumer during 5,000 messages,
                 # kill -9 of a gateway (its users leave /clients within the presence TTL).
                 ROOMS_CLUSTER_URL=http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} \

@@ -221,6 +221,19 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
         while (!cond() && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
         return cond();
     };
+    // Closes every member's socket on its own thread and waits (bounded) until their coroutines have ended.
+    const auto close_all = [&] {
+        for (int t = 0; t < io.size(); ++t) {
+            asio::post(io.Get(t), [&, t] {
+                for (auto& m : members) {
+                    if (m->thread != t) continue;
+                    beast::error_code ec;
+                    beast::get_lowest_layer(m->ws).socket().close(ec);
+                }
+            });
+        }
+        wait_until([&] { return shared.active == 0; }, 10s);
+    };
     const auto connect_start = SteadyClock::now();
     const bool all_in = wait_until(
         [&] { return shared.ready + shared.failed >= total; }, std::chrono::milliseconds(30000 + total * 10));
@@ -304,16 +317,7 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
         server.End();
 
         shared.stopping = true;
-        for (int t = 0; t < io.size(); ++t) {
-            asio::post(io.Get(t), [&, t] {
-                for (auto& m : members) {
-                    if (m->thread != t) continue;
-                    beast::error_code ec;
-                    beast::get_lowest_layer(m->ws).socket().close(ec);
-                }
-            });
-        }
-        wait_until([&] { return shared.active == 0; }, 10s);
+        close_all();
 
         // Figures (the io threads only touch them from their coroutines, all of which have ended by now).
         LatencyHistogram latency, lag;
@@ -370,16 +374,7 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
     }
     shared.stopping = true;
     if (rc == 1) {
-        for (int t = 0; t < io.size(); ++t) {
-            asio::post(io.Get(t), [&, t] {
-                for (auto& m : members) {
-                    if (m->thread != t) continue;
-                    beast::error_code ec;
-                    beast::get_lowest_layer(m->ws).socket().close(ec);
-                }
-            });
-        }
-        wait_until([&] { return shared.active == 0; }, 10s);
+        close_all();
     }
     if (!shared.first_error.empty()) report.Add("first_error", shared.first_error);
     report.Print();

@@ -200,8 +200,12 @@ std::string Describe(const HttpResult& r) {
 
 }  // namespace
 
-std::vector<Session> RegisterAndLogin(const Target& target, const std::string& prefix, int count, int concurrency) {
-    std::vector<Session> out(static_cast<std::size_t>(count));
+namespace {
+
+/// Runs `step(connection, i)` for i in [0, count), `concurrency` keep-alive connections at a time; the first
+/// exception stops the others and is rethrown.
+void ForEachConcurrently(const Target& target, int count, int concurrency,
+                         const std::function<asio::awaitable<void>(HttpConnection&, int)>& step) {
     RunCoroutine([&]() -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
         int next = 0;
@@ -213,21 +217,7 @@ std::vector<Session> RegisterAndLogin(const Target& target, const std::string& p
                 ex,
                 [&]() -> asio::awaitable<void> {
                     HttpConnection c(ex, target);
-                    while (next < count && !error) {
-                        const int i = next++;
-                        Session& s = out[static_cast<std::size_t>(i)];
-                        s.nickname = prefix + std::to_string(i);
-                        const std::string creds =
-                            json::serialize(json::object{{"nickname", s.nickname}, {"password", "bench-password-1"}});
-                        auto reg = co_await c.Request(http::verb::post, target.Path("/user/register"), creds);
-                        if (reg.status != 200 && reg.status != 409)
-                            throw std::runtime_error("register " + s.nickname + ": " + Describe(reg));
-                        auto login = co_await c.Request(http::verb::post, target.Path("/user/login"), creds);
-                        if (login.status != 200) throw std::runtime_error("login " + s.nickname + ": " + Describe(login));
-                        auto v = json::parse(login.body).as_object();
-                        s.access_token = std::string(v.at("access_token").as_string());
-                        s.user_id = std::stoll(std::string(v.at("user_id").as_string()));
-                    }
+                    while (next < count && !error) co_await step(c, next++);
                 },
                 [&error, &running, &done](std::exception_ptr e) {
                     if (e && !error) error = e;
@@ -238,42 +228,38 @@ std::vector<Session> RegisterAndLogin(const Target& target, const std::string& p
         co_await done.async_wait(asio::redirect_error(use_awaitable, ec));
         if (error) std::rethrow_exception(error);
     });
+}
+
+}  // namespace
+
+std::vector<Session> RegisterAndLogin(const Target& target, const std::string& prefix, int count, int concurrency) {
+    std::vector<Session> out(static_cast<std::size_t>(count));
+    ForEachConcurrently(target, count, concurrency, [&](HttpConnection& c, int i) -> asio::awaitable<void> {
+        Session& s = out[static_cast<std::size_t>(i)];
+        s.nickname = prefix + std::to_string(i);
+        const std::string creds =
+            json::serialize(json::object{{"nickname", s.nickname}, {"password", "bench-password-1"}});
+        auto reg = co_await c.Request(http::verb::post, target.Path("/user/register"), creds);
+        if (reg.status != 200 && reg.status != 409)
+            throw std::runtime_error("register " + s.nickname + ": " + Describe(reg));
+        auto login = co_await c.Request(http::verb::post, target.Path("/user/login"), creds);
+        if (login.status != 200) throw std::runtime_error("login " + s.nickname + ": " + Describe(login));
+        auto v = json::parse(login.body).as_object();
+        s.access_token = std::string(v.at("access_token").as_string());
+        s.user_id = std::stoll(std::string(v.at("user_id").as_string()));
+    });
     return out;
 }
 
 std::vector<std::int64_t> CreateRooms(const Target& target, const std::string& token, const std::string& prefix,
                                       int count, int concurrency) {
     std::vector<std::int64_t> out(static_cast<std::size_t>(count));
-    RunCoroutine([&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        int next = 0;
-        int running = concurrency;
-        std::exception_ptr error;
-        asio::steady_timer done(ex, SteadyClock::time_point::max());
-        for (int w = 0; w < concurrency; ++w) {
-            asio::co_spawn(
-                ex,
-                [&]() -> asio::awaitable<void> {
-                    HttpConnection c(ex, target);
-                    while (next < count && !error) {
-                        const int i = next++;
-                        // Built apart from the co_await: gcc 12 miscompiles initializer lists inside one.
-                        std::string body = json::serialize(json::object{{"name", prefix + std::to_string(i)}});
-                        auto r = co_await c.Request(http::verb::post, target.Path("/chat/rooms"), std::move(body),
-                                                    token);
-                        if (r.status != 200) throw std::runtime_error("create room: " + Describe(r));
-                        out[static_cast<std::size_t>(i)] =
-                            std::stoll(std::string(json::parse(r.body).as_object().at("id").as_string()));
-                    }
-                },
-                [&error, &running, &done](std::exception_ptr e) {
-                    if (e && !error) error = e;
-                    if (--running == 0) done.cancel();
-                });
-        }
-        beast::error_code ec;
-        co_await done.async_wait(asio::redirect_error(use_awaitable, ec));
-        if (error) std::rethrow_exception(error);
+    ForEachConcurrently(target, count, concurrency, [&](HttpConnection& c, int i) -> asio::awaitable<void> {
+        // Built apart from the co_await: gcc 12 miscompiles initializer lists inside one.
+        std::string body = json::serialize(json::object{{"name", prefix + std::to_string(i)}});
+        auto r = co_await c.Request(http::verb::post, target.Path("/chat/rooms"), std::move(body), token);
+        if (r.status != 200) throw std::runtime_error("create room: " + Describe(r));
+        out[static_cast<std::size_t>(i)] = std::stoll(std::string(json::parse(r.body).as_object().at("id").as_string()));
     });
     return out;
 }
