@@ -43,6 +43,25 @@ record_summary_line() {  # name log
     record "$1" "${p:-0}" "${f:-0}"
 }
 
+# Passes when no password or token the tests used (ROOMS_E2E_SECRETS_FILE, one per line; those shorter than 8
+# characters are too common to search for) appears in any of the log files.
+check_logs_for_secrets() {  # name secrets-file log-files...
+    local name=$1 secrets=$2 patterns found
+    shift 2
+    patterns=$(mktemp)
+    awk 'length($0) >= 8' "$secrets" 2>/dev/null | sort -u >"$patterns"
+    if [[ ! -s $patterns ]] || (($# == 0)); then
+        record "$name (no secrets or no logs to search)" 0 1
+    elif found=$(grep -F -h -o -f "$patterns" -- "$@" | sort -u | head -3) && [[ -n $found ]]; then
+        echo "$name: secrets found in the logs, e.g. ${found%%$'\n'*}" >&2
+        record "$name" 0 1
+    else
+        echo "$name: none of $(wc -l <"$patterns") passwords and tokens in $# log files"
+        record "$name" 1 0
+    fi
+    rm -f "$patterns"
+}
+
 # node --test closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N", ...; skipped ones count as failed.
 record_node_test() {  # name log
     local p f
@@ -69,7 +88,13 @@ for tier in "${tiers[@]}"; do
     echo "=== tier: $tier ==="
     case $tier in
         unit) run_ctest unit ;;
-        e2e) run_ctest e2e ;;
+        e2e)
+            secrets=$(mktemp -d)
+            ROOMS_E2E_SECRETS_FILE=$secrets/secrets ROOMS_E2E_LOG_DIR=$secrets/logs run_ctest e2e
+            check_logs_for_secrets "e2e: no password or token in the servers' logs" "$secrets/secrets" \
+                "$secrets"/logs/*.log
+            rm -rf "$secrets"
+            ;;
         bench)
             # rooms-bench keeps working: each scenario a few seconds against the all-in-one server.
             out=$(mktemp)
@@ -127,15 +152,19 @@ for tier in "${tiers[@]}"; do
                 record_node_test "cluster: web browser through nginx" "$out/browser.log"
                 # The all-in-one server's end-to-end suite, through nginx (only /api/... exists there). Left
                 # out, because they start servers with settings of their own or test what nginx answers
-                # itself: the lifecycle (restarts, signals), rate-limit, body/header-limit, ping-interval,
-                # history-size and slow-client suites; the /api twins of the bare-path HTTP tests (the
-                # same requests through nginx); and the full oversized frame: a gateway closing (1009) while
-                # the client still sends makes nginx reset the client's connection, which may discard the
-                # close frame before the client reads it (the header-only oversized frame still runs).
+                # itself: the lifecycle (restarts, signals), rate-limit, body/header-limit, slow/idle
+                # connection, ping-interval, history-size and slow-client suites; the /api twins of the
+                # bare-path HTTP tests (the same requests through nginx); and the full oversized frame: a
+                # gateway closing (1009) while the client still sends makes nginx reset the client's
+                # connection, which may discard the close frame before the client reads it (the header-only
+                # oversized frame still runs).
                 ROOMS_E2E_BASE_URL=http://127.0.0.1:${ROOMS_NGINX_PORT:-8080}/api \
                     ROOMS_E2E_DATA_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster ROOMS_E2E_ACCESS_TOKEN_TTL_S=20 \
+                    ROOMS_E2E_SECRETS_FILE=$out/secrets \
                     run_ctest e2e 2 "cluster: e2e suite through nginx (ctest)" -E \
-                    '^(LifecycleTest|RateLimitTest|BodyLimitTest|PingTest|HistorySizeTest|SlowClientTest)\.|/ApiPrefix( |$)|FullOversizedFrameCloses1009'
+                    '^(LifecycleTest|RateLimitTest|BodyLimitTest|ConnectionLimitTest|PingTest|HistorySizeTest|SlowClientTest)\.|/ApiPrefix( |$)|FullOversizedFrameCloses1009'
+                check_logs_for_secrets "cluster: no password or token in the gateways', consumers' and nginx's logs" \
+                    "$out/secrets" "${ROOMS_SERVICES_DIR:-$PWD/.services}"/cluster/*.log
                 # rooms-bench against the cluster: fan-out through nginx and Kafka, a Kafka backlog persisted
                 # by restarted consumers, login through nginx.
                 CLUSTER=1 BENCH_KEEP_CLUSTER=1 scripts/bench.sh --smoke 2>&1 | tee "$out/bench.log"

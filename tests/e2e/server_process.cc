@@ -98,6 +98,13 @@ ServerProcess::ServerProcess(std::map<std::string, std::string> env) : env_(std:
 
 ServerProcess::~ServerProcess() {
     Kill();
+    // $ROOMS_E2E_LOG_DIR collects every server's log (scripts/test.sh searches them for secrets).
+    if (const char* logs = std::getenv("ROOMS_E2E_LOG_DIR"); logs && *logs && !external_ && !data_dir_.empty()) {
+        std::error_code ec;
+        fs::create_directories(logs, ec);
+        fs::copy_file(log_path(), fs::path(logs) / (fs::path(data_dir_).filename().string() + ".log"),
+                      fs::copy_options::overwrite_existing, ec);
+    }
     const char* keep_env = std::getenv("ROOMS_E2E_KEEP");  // set to keep every data directory (debugging)
     if (!keep_ && !(keep_env && *keep_env) && !data_dir_.empty()) {
         std::error_code ec;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -15,6 +16,14 @@
 namespace rooms_e2e {
 
 // ---------------------------------------------------------------- small helpers
+
+void RecordSecret(std::string_view secret) {
+    static const char* const path = std::getenv("ROOMS_E2E_SECRETS_FILE");
+    if (!path || !*path || secret.empty()) return;
+    static std::mutex mu;
+    std::lock_guard lock(mu);
+    std::ofstream(path, std::ios::app) << secret << "\n";
+}
 
 std::int64_t ExpectedAccessTokenTtl() {
     const char* ttl = std::getenv("ROOMS_E2E_ACCESS_TOKEN_TTL_S");
@@ -192,11 +201,22 @@ std::optional<std::string> ServerJwtKey(const std::string& data_dir, const std::
 
 namespace {
 Headers AuthHeader(const std::string& token) {
+    RecordSecret(token);
     if (token.empty()) return {};
     return {{"Authorization", "Bearer " + token}};
 }
 std::string Creds(const std::string& nickname, const std::string& password) {
+    RecordSecret(password);
     return json::serialize(json::object{{"nickname", nickname}, {"password", password}});
+}
+/// The tokens a login or refresh answered with.
+HttpResponse RecordTokens(HttpResponse res) {
+    if (res.status == 200) {
+        const auto v = res.Json();
+        RecordSecret(Str(v, "access_token"));
+        RecordSecret(Str(v, "refresh_token"));
+    }
+    return res;
 }
 }  // namespace
 
@@ -204,12 +224,15 @@ HttpResponse Api::Register(const std::string& nickname, const std::string& passw
     return http_.PostJson(prefix_ + "/user/register", Creds(nickname, password));
 }
 HttpResponse Api::Login(const std::string& nickname, const std::string& password) const {
-    return http_.PostJson(prefix_ + "/user/login", Creds(nickname, password));
+    return RecordTokens(http_.PostJson(prefix_ + "/user/login", Creds(nickname, password)));
 }
 HttpResponse Api::Refresh(const std::string& refresh_token) const {
-    return http_.PostJson(prefix_ + "/user/refresh", json::serialize(json::object{{"refresh_token", refresh_token}}));
+    RecordSecret(refresh_token);
+    return RecordTokens(
+        http_.PostJson(prefix_ + "/user/refresh", json::serialize(json::object{{"refresh_token", refresh_token}})));
 }
 HttpResponse Api::Logout(const std::string& refresh_token) const {
+    RecordSecret(refresh_token);
     return http_.PostJson(prefix_ + "/user/logout", json::serialize(json::object{{"refresh_token", refresh_token}}));
 }
 HttpResponse Api::CreateRoom(const std::string& access_token, const std::string& name) const {
@@ -272,6 +295,7 @@ std::string Api::NewRoom(const User& owner, const std::string& prefix) const {
 
 std::unique_ptr<WsClient> ConnectRoom(unsigned short port, const std::string& room_id, const std::string& token,
                                       TokenIn how, const std::string& prefix) {
+    RecordSecret(token);
     WsClient::Options o;
     o.target = ApiRoot(prefix) + "/chat/rooms/" + room_id;
     switch (how) {

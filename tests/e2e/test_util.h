@@ -36,6 +36,10 @@ std::string Serialize(const json::value& v);
 std::optional<json::value> ParseJson(const std::string& text);
 std::int64_t NowUnix();
 
+/// With $ROOMS_E2E_SECRETS_FILE set, appends `secret` (a password or token the tests sent or received) to
+/// that file, one per line, so that scripts/test.sh can search the servers' logs for every one afterwards.
+void RecordSecret(std::string_view secret);
+
 // ---------------------------------------------------------------- JWT forging
 
 std::string Base64UrlEncode(std::string_view data);
