@@ -15,7 +15,9 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': { target: apiTarget, ws: true, changeOrigin: true },
+      // Host stays the dev server's, which the page's Origin names: the gateway's WebSocket Origin check
+      // compares the two.
+      '/api': { target: apiTarget, ws: true, changeOrigin: false },
     },
   },
   test: {

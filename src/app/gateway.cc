@@ -158,6 +158,7 @@ void ServeGateway(const Config& config, const std::string& role, GatewayBackends
     options.rate_limit_burst = config.rate_limit.burst;
     options.node_id = config.node_id;
     options.trusted_proxies = SplitList(config.http.trusted_proxies);
+    options.allowed_origins = SplitList(config.http.allowed_origins);
     WebSocketDeps ws_deps{b.hub, chat, b.presence, store_pool, registry,
                           WebSocketOptions{static_cast<std::size_t>(config.chat.max_frame_bytes),
                                            static_cast<std::size_t>(config.chat.send_queue_messages),

@@ -156,6 +156,10 @@ std::vector<Setting> MakeSettings() {
 
     add_string("http.trusted_proxies", "comma-separated proxy IPs whose X-Forwarded-For/X-Real-IP is trusted",
                [](Config& c) -> auto& { return c.http.trusted_proxies; }, any);
+    add_string("http.allowed_origins",
+               "comma-separated Origins (https://host[:port] or host[:port]) a browser may open room WebSockets "
+               "from; empty: the server's own host only; *: any",
+               [](Config& c) -> auto& { return c.http.allowed_origins; }, any);
 
     add_string("postgres.dsn", "libpq connection URI (secret when it holds a password)",
                [](Config& c) -> auto& { return c.postgres.dsn; }, any, true);

@@ -26,6 +26,7 @@ struct Config {
         int max_connections = 10000;        // HTTP + WebSocket, per process
         std::string static_dir;             // web UI files; empty: web/dist beside the binary's source tree
         std::string trusted_proxies;        // comma-separated proxy IPs whose X-Forwarded-For / X-Real-IP is believed
+        std::string allowed_origins;        // browsers' WebSocket Origins let in: empty = the same host, * = any
     } http;
 
     struct Auth {

@@ -4,6 +4,7 @@
 
 #include <boost/url.hpp>
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -252,6 +253,22 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+bool OriginAllowed(const Request& req, const std::vector<std::string>& allowed) {
+    const std::string_view origin = req[http::field::origin];
+    if (origin.empty()) return true;
+    const auto iequal = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    const auto scheme_end = origin.find("://");
+    const std::string_view host = scheme_end == std::string_view::npos ? std::string_view{} : origin.substr(scheme_end + 3);
+    if (allowed.empty()) return !host.empty() && iequal(host, req[http::field::host]);
+    return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
+        return a == "*" || iequal(a, origin) || (!host.empty() && iequal(a, host));
+    });
+}
+
 asio::awaitable<Response> HttpServer::Handle(Request& req, const std::string& client_ip, HttpConnection& conn) {
     auto parsed = urls::parse_origin_form(req.target());
     if (!parsed) co_return ErrorResponse(http::status::bad_request, "malformed request target");
@@ -291,6 +308,8 @@ asio::awaitable<Response> HttpServer::Handle(Request& req, const std::string& cl
     }
 
     if (route.websocket && websocket::is_upgrade(req) && ws_deps_ && rooms_) {
+        if (!OriginAllowed(req, options_.allowed_origins))
+            co_return ErrorResponse(http::status::forbidden, "origin not allowed");
         const auto room_id = ParseId(ctx.params[0]);
         if (!room_id) co_return ErrorResponse(http::status::not_found, "room not found");
         auto room = co_await RunBlocking(ws_deps_->store_pool, [&] { return rooms_->Find(*room_id); });

@@ -30,7 +30,14 @@ struct ServerOptions {
     double rate_limit_burst = 20;
     int node_id = 0;
     std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For / X-Real-IP is believed
+    std::vector<std::string> allowed_origins;  // WebSocket Origins let in; empty: the Host's own; "*": any
 };
+
+/// Whether a room WebSocket handshake may proceed as far as its Origin goes (cross-site WebSocket hijacking:
+/// a page elsewhere opening a socket with the user's token). No Origin header (not a browser): yes. Else
+/// with `allowed` empty the Origin's host[:port] must be the request's Host; otherwise it must equal an
+/// entry, written as the whole Origin (https://chat.example.com) or its host[:port]; "*" lets any in.
+bool OriginAllowed(const Request& req, const std::vector<std::string>& allowed);
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the first untrusted hop of
 /// X-Forwarded-For read from the right, else X-Real-IP. Untrusted peers cannot spoof their address.

@@ -425,6 +425,28 @@ TEST_F(WebSocketTest, RefusedBeforeTheUpgrade) {
     }
 }
 
+TEST_F(WebSocketTest, BrowsersFromAnotherSiteAreRefusedBeforeTheUpgrade) {
+    User a = api().NewUser("origin");
+    const std::string room = api().NewRoom(a);
+    auto connect = [&](const std::string& origin) {
+        WsClient::Options o;
+        o.target = "/chat/rooms/" + room;
+        o.authorization = a.Bearer();
+        o.origin = origin;
+        return std::make_unique<WsClient>(port(), o);
+    };
+    // The page the server itself serves (http.allowed_origins empty: the request's own host).
+    auto same = connect("http://127.0.0.1:" + std::to_string(port()));
+    EXPECT_TRUE(same->connected()) << same->error() << " " << same->handshake_body();
+    for (const std::string origin : {"https://evil.example", "http://127.0.0.1:1", "null"}) {
+        auto other = connect(origin);
+        EXPECT_FALSE(other->connected()) << origin;
+        EXPECT_EQ(other->handshake_status(), 403) << origin << ": " << other->error();
+        EXPECT_EQ(Str(ParseJson(other->handshake_body()).value_or(json::value()), "message"), "origin not allowed")
+            << other->handshake_body();
+    }
+}
+
 TEST_F(WebSocketTest, ApiPrefixWebSocketChats) {
     User a = api().NewUser("apiws"), b = api().NewUser("barews");
     const std::string room = api().NewRoom(a);

@@ -61,10 +61,11 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
         if (kind == websocket::frame_type::ping) ++pings_;
     });
-    const std::string auth = options.authorization;
-    ws_.set_option(websocket::stream_base::decorator([auth](websocket::request_type& req) {
+    const std::string auth = options.authorization, origin = options.origin;
+    ws_.set_option(websocket::stream_base::decorator([auth, origin](websocket::request_type& req) {
         req.set(http::field::user_agent, "rooms-e2e");
         if (!auth.empty()) req.set(http::field::authorization, auth);
+        if (!origin.empty()) req.set(http::field::origin, origin);
     }));
 
     websocket::response_type res;

@@ -23,6 +23,7 @@ public:
     struct Options {
         std::string target;              // e.g. /chat/rooms/1?access_token=...
         std::string authorization;       // Authorization header value; empty: none
+        std::string origin;              // Origin header value (what a browser sends); empty: none
         int receive_buffer_bytes = 0;    // SO_RCVBUF before connecting; 0: the system's
         std::chrono::milliseconds timeout = 10s;
     };
