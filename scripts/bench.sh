@@ -77,7 +77,8 @@ if [[ $CLUSTER == 1 ]]; then
         fi
     done
     # The gateways inherit the environment: no rate limit for the bench's one client address.
-    export ROOMS_RATE_LIMIT_RPS=0
+    export ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 \
+        ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0
     if ! "$ROOT/scripts/cluster.sh" status 2>/dev/null | grep -q "nginx: up"; then
         ROOMS_BIN=$BUILD/rooms "$ROOT/scripts/cluster.sh" up
         CLUSTER_STARTED=1
@@ -108,7 +109,9 @@ else
     PORT=$(free_port)
     DATA=$RUN_DIR/data
     mkdir -p "$DATA"
-    ROOMS_RATE_LIMIT_RPS=0 ROOMS_HTTP_MAX_CONNECTIONS=1000000 "$BUILD/rooms" serve --listen "127.0.0.1:$PORT" \
+    # Load from one address and a few accounts: the per-IP and per-user limits are off.
+    ROOMS_RATE_LIMIT_RPS=0 ROOMS_HTTP_MAX_CONNECTIONS=1000000 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
+        ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 "$BUILD/rooms" serve --listen "127.0.0.1:$PORT" \
         --data-dir "$DATA" --log-level warn >"$RUN_DIR/server.log" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$PORT/readyz" 30

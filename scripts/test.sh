@@ -145,16 +145,21 @@ for tier in "${tiers[@]}"; do
             # The whole topology (2 gateways, 2 consumers, nginx) with the web UI's browser suite through
             # nginx: two browsers usually land on different gateways. Short tokens so refresh is exercised.
             out=$(mktemp -d)
-            # Processes restarted by the fault tests get the same settings through ROOMS_* as these.
+            # Settings of every process of the cluster, also those the fault tests restart: short tokens, so
+            # that refresh is exercised; no per-IP or per-user limits, as every test client comes from one
+            # address and some tests send thousands of messages at once.
+            export ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
+                ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0
             if start_services && (cd web && npm run --silent build >/dev/null) &&
-                ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 scripts/cluster.sh up; then
+                scripts/cluster.sh up; then
                 SKIP_BUILD=1 web/scripts/e2e.sh http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} 2>&1 | tee "$out/browser.log"
                 record_node_test "cluster: web browser through nginx" "$out/browser.log"
                 # The all-in-one server's end-to-end suite, through nginx (only /api/... exists there). Left
                 # out, because they start servers with settings of their own or test what nginx answers
                 # itself: the lifecycle (restarts, signals), rate-limit, body/header-limit, slow/idle
-                # connection, ping-interval, history-size and slow-client suites; the /api twins of the
-                # bare-path HTTP tests (the same requests through nginx); and the full oversized frame: a
+                # connection, ping-interval, history-size, slow-client and per-user-limit suites; the /api
+                # twins of the bare-path HTTP tests (the same requests through nginx); and the full oversized
+                # frame: a
                 # gateway closing (1009) while the client still sends makes nginx reset the client's
                 # connection, which may discard the close frame before the client reads it (the header-only
                 # oversized frame still runs).
@@ -162,7 +167,7 @@ for tier in "${tiers[@]}"; do
                     ROOMS_E2E_DATA_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster ROOMS_E2E_ACCESS_TOKEN_TTL_S=20 \
                     ROOMS_E2E_SECRETS_FILE=$out/secrets \
                     run_ctest e2e 2 "cluster: e2e suite through nginx (ctest)" -E \
-                    '^(LifecycleTest|RateLimitTest|BodyLimitTest|ConnectionLimitTest|PingTest|HistorySizeTest|SlowClientTest)\.|/ApiPrefix( |$)|FullOversizedFrameCloses1009'
+                    '^(LifecycleTest|RateLimitTest|BodyLimitTest|ConnectionLimitTest|PingTest|HistorySizeTest|SlowClientTest|UserLimitsTest)\.|/ApiPrefix( |$)|FullOversizedFrameCloses1009'
                 check_logs_for_secrets "cluster: no password or token in the gateways', consumers' and nginx's logs" \
                     "$out/secrets" "${ROOMS_SERVICES_DIR:-$PWD/.services}"/cluster/*.log
                 # rooms-bench against the cluster: fan-out through nginx and Kafka, a Kafka backlog persisted
@@ -174,7 +179,6 @@ for tier in "${tiers[@]}"; do
                 ROOMS_CLUSTER_URL=http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} \
                     ROOMS_CLUSTER_GATEWAYS=http://127.0.0.1:18081,http://127.0.0.1:18082 \
                     ROOMS_CLUSTER_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_CLUSTER_SCRIPT=$PWD/scripts/cluster.sh \
-                    ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 \
                     run_ctest cluster 1  # one at a time: these tests kill processes of the shared cluster
             else
                 record "cluster (did not come up)" 0 1

@@ -159,10 +159,14 @@ void ServeGateway(const Config& config, const std::string& role, GatewayBackends
     options.node_id = config.node_id;
     options.trusted_proxies = SplitList(config.http.trusted_proxies);
     options.allowed_origins = SplitList(config.http.allowed_origins);
+    ConnectionCaps caps(static_cast<std::size_t>(config.chat.max_connections_per_ip),
+                        static_cast<std::size_t>(config.chat.max_connections_per_user));
+    RateLimiter user_messages(config.chat.user_messages_per_s, config.chat.user_messages_burst);
     WebSocketDeps ws_deps{b.hub, chat, b.presence, store_pool, registry,
                           WebSocketOptions{static_cast<std::size_t>(config.chat.max_frame_bytes),
                                            static_cast<std::size_t>(config.chat.send_queue_messages),
-                                           std::chrono::seconds(config.chat.ping_interval_s)}};
+                                           std::chrono::seconds(config.chat.ping_interval_s)},
+                          caps, user_messages};
     HttpServer server(io, options, router, registry, &auth, &rooms, ws_deps);
     server.Start(ParseListen(config.listen));
     spdlog::info("rooms {} role={} node_id={} listening on http://{} web_ui={}", ROOMS_VERSION, role, config.node_id,

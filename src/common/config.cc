@@ -151,6 +151,15 @@ std::vector<Setting> MakeSettings() {
             [](Config& c) -> auto& { return c.chat.max_frame_bytes; }, 1024, 16 << 20);
     add_int("chat.send_queue_messages", "messages queued per connection before a slow client is dropped",
             [](Config& c) -> auto& { return c.chat.send_queue_messages; }, 1, 1'000'000);
+    add_int("chat.user_messages_per_s",
+            "messages a user may send per second, all its connections together; more get an error frame (0: off)",
+            [](Config& c) -> auto& { return c.chat.user_messages_per_s; }, 0, 1'000'000);
+    add_int("chat.user_messages_burst", "messages a user may send at once above that rate",
+            [](Config& c) -> auto& { return c.chat.user_messages_burst; }, 1, 1'000'000);
+    add_int("chat.max_connections_per_user", "room WebSockets per user; more are closed with 1008 (0: no cap)",
+            [](Config& c) -> auto& { return c.chat.max_connections_per_user; }, 0, 10'000'000);
+    add_int("chat.max_connections_per_ip", "room WebSockets per client address; more are closed with 1008 (0: no cap)",
+            [](Config& c) -> auto& { return c.chat.max_connections_per_ip; }, 0, 10'000'000);
     add_int("chat.ping_interval_s", "ping idle WebSocket connections this often; drop after twice this",
             [](Config& c) -> auto& { return c.chat.ping_interval_s; }, 1, 3600);
 

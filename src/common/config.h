@@ -48,6 +48,10 @@ struct Config {
         std::int64_t max_frame_bytes = 64 * 1024;
         int send_queue_messages = 1024;     // per connection; a client whose queue is full is disconnected
         int ping_interval_s = 30;           // idle connections are pinged; dropped after twice this
+        int user_messages_per_s = 10;       // per user and gateway, all its connections together (0: off)...
+        int user_messages_burst = 30;       // ...with this many saved up
+        int max_connections_per_user = 50;  // room WebSockets per user and gateway (0: no cap)
+        int max_connections_per_ip = 1000;  // room WebSockets per client address and gateway (0: no cap)
     } chat;
 
     // Distributed roles (websocket, consumer).

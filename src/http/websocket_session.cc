@@ -23,6 +23,7 @@ WebSocketSession::WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps,
       room_(room),
       connection_id_(std::move(connection_id)),
       client_ip_(std::move(client_ip)),
+      user_key_("user:" + std::to_string(who_.user_id)),
       queue_(deps.options.send_queue_messages),
       wake_(ws_.get_executor()),
       close_deadline_(ws_.get_executor()) {}
@@ -45,6 +46,19 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
         spdlog::info("ws {} room={} user={} handshake failed: {}", client_ip_, room_, who_.user_id, ec.message());
         co_return;
     }
+    // Over a cap the client still gets a WebSocket, to read the reason from its close frame (browsers see no
+    // HTTP status of a refused handshake).
+    if (auto why = deps_.caps.Acquire(client_ip_, who_.user_id)) {
+        spdlog::info("ws {} room={} user={} refused: {}", client_ip_, room_, who_.user_id, *why);
+        ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(5), kCloseGrace, false});
+        co_await ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, *why),
+                                 asio::as_tuple(asio::use_awaitable));
+        co_return;
+    }
+    struct CapsRelease {
+        WebSocketSession& s;
+        ~CapsRelease() { s.deps_.caps.Release(s.client_ip_, s.who_.user_id); }
+    } caps_release{*this};
     ConnectionGuard registered(deps_.registry, weak_from_this());
     spdlog::info("ws open {} room={} user={} conn={}", client_ip_, room_, who_.user_id, connection_id_);
 
@@ -114,6 +128,12 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
         ++received_;
         std::string content = beast::buffers_to_string(buffer.data());
         buffer.consume(buffer.size());
+        if (!deps_.user_messages.Take(user_key_).allowed) {
+            Enqueue({std::make_shared<const std::string>(
+                         SerializeWsError("message not sent: too many messages, slow down")),
+                     0});
+            continue;
+        }
         if (auto err = deps_.chat.Validate(content)) {
             Enqueue({std::make_shared<const std::string>(SerializeWsError(err->message)), 0});
             continue;

@@ -6,6 +6,8 @@
 #include "domain/ports.h"
 #include "http/asio.h"
 #include "http/connection.h"
+#include "http/connection_caps.h"
+#include "http/rate_limiter.h"
 #include "http/room_hub.h"
 #include "http/send_queue.h"
 #include "services/chat_service.h"
@@ -26,6 +28,8 @@ struct WebSocketDeps {
     asio::thread_pool& store_pool;
     ConnectionRegistry& registry;
     WebSocketOptions options;
+    ConnectionCaps& caps;            // connections per IP and per user
+    RateLimiter& user_messages;      // messages per user, keyed by user id
 };
 
 /// One client in one room. Its reader validates and publishes what the client sends; its single writer
@@ -57,6 +61,7 @@ private:
     const RoomId room_;
     const ConnectionId connection_id_;
     const std::string client_ip_;
+    const std::string user_key_;  // this user's bucket in deps_.user_messages
 
     SendQueue queue_;
     asio::steady_timer wake_;        // the idle writer waits on it; cancel() wakes it

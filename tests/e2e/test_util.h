@@ -204,6 +204,7 @@ std::int64_t ExpectedAccessTokenTtl();
 /// Environment of a server with the rate limit off (tests that register many users).
 inline std::map<std::string, std::string> NoRateLimit(std::map<std::string, std::string> extra = {}) {
     extra["ROOMS_RATE_LIMIT_RPS"] = "0";
+    extra["ROOMS_CHAT_USER_MESSAGES_PER_S"] = "0";  // tests send hundreds of messages at once
     return extra;
 }
 

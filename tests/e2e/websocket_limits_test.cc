@@ -1,5 +1,5 @@
-// WebSocket behaviour that needs non-default settings: pings (ping interval 1 s), history size, and the
-// bounded send queue that drops a slow client.
+// WebSocket behaviour that needs non-default settings: pings (ping interval 1 s), history size, the
+// bounded send queue that drops a slow client, and the per-user and per-IP limits.
 
 #include <gtest/gtest.h>
 
@@ -188,6 +188,101 @@ TEST_F(SlowClientTest, SlowClientIsDroppedWithoutSlowingTheOthers) {
 
     auto clients = api.Clients(fast.access_token, room);
     EXPECT_EQ(clients.body.find(slow.nickname), std::string::npos) << clients.Describe();
+}
+
+// ------------------------------------------------------------------------------------- per-user limits
+
+class UserLimitsTest : public SharedServerTest<UserLimitsTest> {
+public:
+    static std::map<std::string, std::string> Env() {
+        return {{"ROOMS_RATE_LIMIT_RPS", "0"},
+                {"ROOMS_CHAT_USER_MESSAGES_PER_S", "1"},
+                {"ROOMS_CHAT_USER_MESSAGES_BURST", "5"},
+                {"ROOMS_CHAT_MAX_CONNECTIONS_PER_USER", "2"},
+                {"ROOMS_CHAT_MAX_CONNECTIONS_PER_IP", "4"}};
+    }
+};
+
+/// The close frame of a connection the server refuses after the upgrade (or a failure).
+WsClient::Frame Refusal(WsClient& ws) {
+    for (int i = 0; i < 100; ++i) {
+        auto f = ws.Read(5s);
+        if (!f.ok) return f;
+    }
+    return {};
+}
+
+TEST_F(UserLimitsTest, MessagesOverTheUsersRateGetAnErrorFrameAndAreNotSent) {
+    Api api(port());
+    User a = api.NewUser("rate"), b = api.NewUser("rate");
+    const std::string room = api.NewRoom(a);
+    Member ma = Join(port(), room, a), mb = Join(port(), room, b);
+    ASSERT_TRUE(ma.ws && mb.ws);
+    constexpr int kSent = 12;  // a burst of 5 is let through at once, then about 1 a second
+    for (int i = 0; i < kSent; ++i) ASSERT_TRUE(ma.ws->Send("flood " + std::to_string(i)));
+    int echoed = 0, refused = 0;
+    ReadUntil(
+        *ma.ws,
+        [&](const json::object& o) {
+            if (Str(o, "type") == "message" && Str(o, "user_id") == a.user_id) ++echoed;
+            if (Str(o, "type") == "error") {
+                EXPECT_EQ(Str(o, "message"), "message not sent: too many messages, slow down");
+                ++refused;
+            }
+            return echoed + refused == kSent;
+        },
+        5s);
+    EXPECT_EQ(echoed + refused, kSent) << "every message is either sent or refused with a reason";
+    EXPECT_GE(echoed, 5) << "the burst";
+    EXPECT_GE(refused, 1);
+    // b receives exactly the messages a's echoes said were sent, in order.
+    int got = 0;
+    ReadUntil(
+        *mb.ws,
+        [&](const json::object& o) {
+            if (Str(o, "type") == "message" && Str(o, "user_id") == a.user_id) ++got;
+            return got == echoed;
+        },
+        5s);
+    EXPECT_EQ(got, echoed);
+    // The bucket refills: after a pause the user can talk again.
+    std::this_thread::sleep_for(1500ms);
+    EXPECT_TRUE(SendAndAwaitEcho(*ma.ws, a, "after a pause"));
+}
+
+TEST_F(UserLimitsTest, ConnectionsOverTheUserCapAreClosedWithAReason) {
+    Api api(port());
+    User a = api.NewUser("cap");
+    const std::string room = api.NewRoom(a);
+    Member first = Join(port(), room, a), second = Join(port(), room, a);
+    ASSERT_TRUE(first.ws && second.ws);
+    auto third = ConnectRoom(port(), room, a.access_token);
+    ASSERT_TRUE(third->connected()) << "refused after the upgrade, so that a browser can read why";
+    auto f = Refusal(*third);
+    EXPECT_EQ(f.close_code, 1008) << f.Describe();
+    EXPECT_EQ(f.close_reason, "too many connections for this user (at most 2)") << f.Describe();
+    // Closing one makes room for another.
+    first.ws->Close();
+    std::this_thread::sleep_for(200ms);
+    Member again = Join(port(), room, a);
+    EXPECT_TRUE(again.ws);
+}
+
+TEST_F(UserLimitsTest, ConnectionsOverTheAddressCapAreClosedWithAReason) {
+    Api api(port());
+    std::vector<User> users;
+    for (int i = 0; i < 5; ++i) users.push_back(api.NewUser("ip"));
+    const std::string room = api.NewRoom(users[0]);
+    std::vector<Member> members;
+    for (int i = 0; i < 4; ++i) {
+        members.push_back(Join(port(), room, users[static_cast<std::size_t>(i)]));
+        ASSERT_TRUE(members.back().ws) << i;
+    }
+    auto fifth = ConnectRoom(port(), room, users[4].access_token);
+    ASSERT_TRUE(fifth->connected());
+    auto f = Refusal(*fifth);
+    EXPECT_EQ(f.close_code, 1008) << f.Describe();
+    EXPECT_EQ(f.close_reason, "too many connections from this address (at most 4)") << f.Describe();
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ if [[ -z $BASE_URL ]]; then
     PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
     BASE_URL="http://127.0.0.1:$PORT"
     echo "e2e: starting $ROOMS_BIN on $BASE_URL"
-    ROOMS_RATE_LIMIT_RPS=0 \
+    # The scroll-back test fills a room with 130 messages at once: no per-user message rate here.
+    ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
         ROOMS_HTTP_STATIC_DIR="$WEB_DIR/dist" \
         ROOMS_AUTH_ACCESS_TOKEN_TTL_S=${ROOMS_E2E_TOKEN_TTL_S:-20} \
         "$ROOMS_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK_DIR/data" >"$WORK_DIR/server.log" 2>&1 &
