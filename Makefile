@@ -8,7 +8,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web test-integration \
-	test-bench test-fuzz test-cluster \
+	test-bench test-fuzz test-cluster test-sanitizers \
 	cluster-up cluster-down services-up services-down bench bench-smoke clean
 
 all: build
@@ -37,7 +37,7 @@ run: setup build
 test: setup build
 	@./scripts/test.sh
 
-test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster: build
+test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster test-sanitizers: build
 	@./scripts/test.sh $(@:test-%=%)
 
 ## The distributed topology on loopback: PostgreSQL, Redis, Kafka, 2 websocket + 2 consumer, nginx on :8080.

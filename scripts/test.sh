@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [unit|e2e|postman|web|bench|integration|cluster|fuzz ...]   (default: all tiers)
+# Usage: scripts/test.sh [unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz ...]
+# (default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(unit e2e postman web bench integration cluster fuzz)
+((${#tiers[@]})) || tiers=(unit e2e postman web bench integration cluster sanitizers fuzz)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -70,11 +71,11 @@ record_node_test() {  # name log
     record "$1" "$p" "$f"
 }
 
-run_ctest() {  # label [parallel jobs [name [ctest arguments...]]]
+run_ctest() {  # label [parallel jobs [name [ctest arguments...]]]   ($CTEST_DIR: the build tree, default build)
     local label=$1 jobs=${2:-2} name=${3:-"$1 (ctest)"} log
     shift $(($# < 3 ? $# : 3))
     log=$(mktemp)
-    ctest --test-dir build -L "$label" --output-on-failure --timeout 300 -j"$jobs" "$@" 2>&1 | tee "$log"
+    ctest --test-dir "${CTEST_DIR:-build}" -L "$label" --output-on-failure --timeout 300 -j"$jobs" "$@" 2>&1 | tee "$log"
     local total fails
     total=$(sed -nE 's/.*tests? failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
     fails=$(sed -nE 's/.* ([0-9]+) tests? failed out of.*/\1/p' "$log" | tail -1)
@@ -101,6 +102,19 @@ for tier in "${tiers[@]}"; do
             scripts/bench.sh --smoke 2>&1 | tee "$out"
             record_summary_line "bench smoke (all-in-one)" "$out"
             rm -f "$out"
+            ;;
+        sanitizers)
+            # The unit and end-to-end tests again, on a build with AddressSanitizer and UBSan (preset asan);
+            # any report ends the process, so it fails its test.
+            if cmake --preset asan -DROOMS_BUILD_BENCH=OFF >/dev/null &&
+                cmake --build --preset asan --target rooms rooms_unit_test rooms_e2e_test; then
+                export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+                CTEST_DIR=build-asan run_ctest unit 2 "asan+ubsan: unit (ctest)"
+                CTEST_DIR=build-asan run_ctest e2e 2 "asan+ubsan: e2e (ctest)"
+                unset ASAN_OPTIONS UBSAN_OPTIONS
+            else
+                record "asan+ubsan (build failed)" 0 1
+            fi
             ;;
         fuzz)
             # The libFuzzer targets (clang, ASan + UBSan), each for a bounded time.
