@@ -2,6 +2,8 @@
 
 // Messages and times for tests of every tier (unit, integration): deterministic, no wall clock.
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -29,6 +31,17 @@ inline Message MakeMessage(MessageId id, RoomId room, std::string content = "", 
     m.time_created = FixedTime() + std::chrono::microseconds(id);
     m.type = type;
     return m;
+}
+
+/// Every field of `out` equals that of `in` (a store's round trip), one expectation per field.
+inline void ExpectSameMessage(const Message& out, const Message& in) {
+    EXPECT_EQ(out.id, in.id);
+    EXPECT_EQ(out.room_id, in.room_id);
+    EXPECT_EQ(out.user_id, in.user_id);
+    EXPECT_EQ(out.nickname, in.nickname);
+    EXPECT_EQ(out.content, in.content);
+    EXPECT_EQ(out.time_created, in.time_created);  // microseconds preserved
+    EXPECT_EQ(out.type, in.type);
 }
 
 /// The ids of `messages`, in order.

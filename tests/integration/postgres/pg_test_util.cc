@@ -1,10 +1,5 @@
 #include "pg_test_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
@@ -40,20 +35,6 @@ TokenHash HashOf(std::string_view token) {
     return h;
 }
 
-int ClosedPort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        throw std::runtime_error("cannot bind a loopback socket");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 AdminConnection::AdminConnection(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
     if (PQstatus(conn_) != CONNECTION_OK) {

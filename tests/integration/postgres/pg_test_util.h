@@ -16,6 +16,7 @@
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/postgres_store.h"
 #include "domain/types.h"
+#include "support/closed_port.h"
 #include "support/test_messages.h"
 
 namespace rooms::pgtest {
@@ -38,8 +39,7 @@ using test_support::MakeMessage;
 /// A stand-in for the SHA-256 of a token: 32 bytes derived from `token`, distinct for distinct short tokens.
 TokenHash HashOf(std::string_view token);
 
-/// A port on 127.0.0.1 on which nothing listens (bound, then closed).
-int ClosedPort();
+using test_support::ClosedPort;
 
 /// A plain libpq connection for test set-up and inspection, independent of the code under test. Text results.
 class AdminConnection {

@@ -58,14 +58,7 @@ TEST_F(PgStoresTest, RoundTripsEveryField) {
     auto page = messages_->Page(room1_, std::nullopt, 10);
     ASSERT_TRUE(page.ok());
     ASSERT_EQ(page->size(), 1u);
-    const Message& out = page->front();
-    EXPECT_EQ(out.id, in.id);
-    EXPECT_EQ(out.room_id, in.room_id);
-    EXPECT_EQ(out.user_id, in.user_id);
-    EXPECT_EQ(out.nickname, in.nickname);
-    EXPECT_EQ(out.content, in.content);
-    EXPECT_EQ(out.time_created, in.time_created);  // microseconds preserved
-    EXPECT_EQ(out.type, in.type);
+    test_support::ExpectSameMessage(page->front(), in);
 }
 
 TEST_F(PgStoresTest, NulCharacterDoesNotPoisonTheBatch) {

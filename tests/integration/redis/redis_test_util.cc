@@ -30,18 +30,6 @@ std::string RedisAddressHelp() {
            "`scripts/services.sh start redis` and run them with ROOMS_TEST_REDIS_ADDRESS=127.0.0.1:56379";
 }
 
-int ClosedPort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 Message MakeMessage(MessageId id, RoomId room, std::string content) {
     Message m;

@@ -14,14 +14,15 @@
 #include "adapters/redis/redis_pool.h"
 #include "domain/types.h"
 
+#include "support/closed_port.h"
+
 namespace rooms::test {
 
 /// ROOMS_TEST_REDIS_ADDRESS, or nullopt (the caller fails the test with RedisAddressHelp()).
 std::optional<std::string> RedisAddressFromEnv();
 std::string RedisAddressHelp();
 
-/// A port on 127.0.0.1 where nothing listens (bound and closed again).
-int ClosedPort();
+using test_support::ClosedPort;
 
 /// A message with every field set.
 Message MakeMessage(MessageId id, RoomId room, std::string content = {});
