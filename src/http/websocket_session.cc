@@ -126,14 +126,15 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
             continue;
         }
         ++received_;
-        std::string content = beast::buffers_to_string(buffer.data());
-        buffer.consume(buffer.size());
         if (!deps_.user_messages.Take(user_key_).allowed) {
+            buffer.consume(buffer.size());
             Enqueue({std::make_shared<const std::string>(
                          SerializeWsError("message not sent: too many messages, slow down")),
                      0});
             continue;
         }
+        std::string content = beast::buffers_to_string(buffer.data());
+        buffer.consume(buffer.size());
         if (auto err = deps_.chat.Validate(content)) {
             Enqueue({std::make_shared<const std::string>(SerializeWsError(err->message)), 0});
             continue;

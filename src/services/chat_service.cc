@@ -33,10 +33,6 @@ std::vector<Message> ChatService::Recent(RoomId room) {
     return rows;
 }
 
-}  // namespace rooms
-
-namespace rooms {
-
 Result<std::vector<Message>> ChatService::Page(RoomId room, std::optional<MessageId> before, int limit) {
     if (!before) {
         auto page = store_.Page(room, std::nullopt, limit);
