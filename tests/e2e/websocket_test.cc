@@ -104,9 +104,15 @@ TEST_F(WebSocketTest, HistoryIsTheFirstFrameNewestFirst) {
 
     Member mb = Join(port(), room, b);
     ASSERT_TRUE(mb.ws);
-    json::array expected;
-    for (auto it = timeline.rbegin(); it != timeline.rend(); ++it) expected.push_back(*it);
-    EXPECT_EQ(json::value(mb.history), json::value(expected)) << "history must be the room's messages, newest first";
+    // Behind nginx the joiner may land on another gateway whose Kafka fan-out is a moment behind the
+    // observer's: what its history lacks must then follow live, before the joiner's own notice, once each.
+    // One server has nothing to catch up on, so there the history holds it all.
+    if (!External()) {
+        EXPECT_TRUE(mb.before_join.empty()) << mb.before_join.size() << " frames came live, not in the history";
+    }
+    json::array expected(timeline.begin(), timeline.end()), got(mb.history.rbegin(), mb.history.rend());
+    got.insert(got.end(), mb.before_join.begin(), mb.before_join.end());
+    EXPECT_EQ(json::value(got), json::value(expected)) << "the history (newest first), then live, must be the room's messages";
     for (const auto& m : mb.history) EXPECT_EQ(MessageShapeProblem(m), "");
     EXPECT_EQ(Str(seen[0], "type"), "join");
     EXPECT_EQ(Str(seen[1], "content"), "history 1");
