@@ -115,6 +115,15 @@ for tier in "${tiers[@]}"; do
             else
                 record "asan+ubsan (build failed)" 0 1
             fi
+            # The hub and bus tests, whose threads share the hub, the in-process bus, the send queues and the
+            # memory adapters, on a build with ThreadSanitizer (preset tsan: executable rooms_tsan_test, label
+            # tsan; nothing in it links librdkafka, which cannot run under TSan). A report ends the test, failed.
+            if cmake --preset tsan -DROOMS_BUILD_BENCH=OFF >/dev/null &&
+                cmake --build --preset tsan --target rooms_tsan_test; then
+                TSAN_OPTIONS=halt_on_error=1 CTEST_DIR=build-tsan run_ctest tsan 2 "tsan: hub and bus (ctest)"
+            else
+                record "tsan: hub and bus (build failed)" 0 1
+            fi
             ;;
         fuzz)
             # The libFuzzer targets (clang, ASan + UBSan), each for a bounded time.

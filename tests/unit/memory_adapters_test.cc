@@ -234,5 +234,53 @@ TEST(MemoryBusTest, CloseRefusesLaterPublishes) {
     EXPECT_EQ(Ids(sink.seen()), (std::vector<MessageId>{1}));
 }
 
+// Shutdown closes the bus while connections still publish on other threads: each Publish is answered exactly
+// once, a publisher refused once stays refused, and the sinks got exactly the accepted messages, in order.
+TEST(MemoryBusTest, CloseWhilePublishingAnswersEachPublishOnce) {
+    MemoryBus bus;
+    RecordingSink sink;
+    bus.Subscribe(&sink);
+    constexpr int kThreads = 4, kPerThread = 1000;
+    std::atomic<int> accepted{0};
+    std::vector<std::vector<bool>> outcomes(kThreads);  // per thread, one entry per handler call: accepted?
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 1; i <= kPerThread; ++i)
+                bus.Publish(MakeMessage(t * 10000 + i, 1 + t), [&, t](std::optional<Error> err) {
+                    if (err) {
+                        EXPECT_EQ(err->code, ErrorCode::kUnavailable);
+                    } else {
+                        ++accepted;
+                    }
+                    outcomes[t].push_back(!err);
+                });
+        });
+    // Close once a quarter went through: the publishers are usually still at it (either way the counts hold).
+    while (accepted.load() < kThreads * kPerThread / 4) std::this_thread::yield();
+    bus.Close();
+    for (auto& th : threads) th.join();
+
+    std::map<RoomId, std::vector<MessageId>> per_room;
+    for (const auto& m : sink.seen()) per_room[m.room_id].push_back(m.id);
+    int total_accepted = 0;
+    for (int t = 0; t < kThreads; ++t) {
+        SCOPED_TRACE(t);
+        const auto& o = outcomes[t];
+        ASSERT_EQ(o.size(), static_cast<std::size_t>(kPerThread)) << "a handler was called more or less than once";
+        EXPECT_TRUE(std::is_sorted(o.rbegin(), o.rend())) << "accepted after a refusal";
+        const auto n = static_cast<MessageId>(std::count(o.begin(), o.end(), true));
+        std::vector<MessageId> expected;
+        for (MessageId i = 1; i <= n; ++i) expected.push_back(t * 10000 + i);
+        EXPECT_EQ(per_room[1 + t], expected);
+        total_accepted += static_cast<int>(n);
+    }
+    EXPECT_EQ(total_accepted, accepted.load());
+    EXPECT_EQ(sink.seen().size(), static_cast<std::size_t>(total_accepted));
+    bool refused = false;
+    bus.Publish(MakeMessage(99, 1), [&](std::optional<Error> err) { refused = err.has_value(); });
+    EXPECT_TRUE(refused);
+}
+
 }  // namespace
 }  // namespace rooms

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "adapters/memory/memory_history.h"
@@ -113,6 +116,63 @@ TEST(RecentOverlayTest, OffKeepsNothing) {
     f.Fanout(1);
     EXPECT_TRUE(f.History().empty());
     EXPECT_EQ(f.next.seen, (std::vector<MessageId>{1}));
+}
+
+// The `websocket` role's threads at once: the fan-out thread passes messages through the overlay, a consumer
+// stores them a little later (the shared cache), joiners read the history meanwhile. Every history read is the
+// newest messages up to some point with no gap and no duplicate, whatever stage each message was at.
+TEST(RecentOverlayTest, HistoryHasNoGapWhileFannedOutAndStoredConcurrently) {
+    constexpr int kLimit = 5;
+    constexpr MessageId kPerRoom = 2000;
+    constexpr std::array<RoomId, 2> kRooms{1, 2};
+    struct Counter : MessageSink {
+        std::atomic<int> seen{0};
+        void OnMessage(const Message&) override { ++seen; }
+    } next;
+    MemoryHistoryCache shared(kLimit);
+    for (RoomId room : kRooms) shared.Fill(room, {});
+    const auto fixed = std::chrono::steady_clock::now();  // nothing expires: the window is not under test here
+    RecentOverlay overlay(shared, next, RecentOverlayOptions{kLimit, 10s, 1000}, [fixed] { return fixed; });
+
+    std::array<std::atomic<MessageId>, 2> fanned_out{};  // per room: messages 1..n went through the overlay
+    std::atomic<bool> stored_all{false};
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+        for (MessageId id = 1; id <= kPerRoom; ++id)
+            for (std::size_t r = 0; r < kRooms.size(); ++r) {
+                overlay.OnMessage(MakeMessage(id, kRooms[r]));
+                fanned_out[r].store(id);
+            }
+    });
+    threads.emplace_back([&] {  // the consumer: stores only what was accepted, i.e. fanned out already
+        std::array<MessageId, 2> stored{};
+        while (stored[0] < kPerRoom || stored[1] < kPerRoom) {
+            for (std::size_t r = 0; r < kRooms.size(); ++r) {
+                const MessageId upto = fanned_out[r].load();
+                while (stored[r] < upto) shared.Append(MakeMessage(++stored[r], kRooms[r]));
+            }
+            std::this_thread::yield();
+        }
+        stored_all = true;
+    });
+    for (std::size_t r = 0; r < kRooms.size(); ++r)
+        threads.emplace_back([&, r] {
+            for (int n = 0; !stored_all.load() || n < 50; ++n) {
+                const auto got = overlay.Recent(kRooms[r], kLimit);
+                ASSERT_TRUE(got.has_value());
+                if (got->empty()) continue;
+                const MessageId newest = got->front().id;
+                std::vector<MessageId> expected;
+                for (MessageId id = newest; id > 0 && id > newest - kLimit; --id) expected.push_back(id);
+                ASSERT_EQ(Ids(*got), expected) << "room " << kRooms[r];
+            }
+        });
+    for (auto& t : threads) t.join();
+
+    EXPECT_EQ(next.seen.load(), static_cast<int>(kRooms.size() * kPerRoom));
+    for (RoomId room : kRooms)
+        EXPECT_EQ(Ids(*overlay.Recent(room, kLimit)), (std::vector<MessageId>{2000, 1999, 1998, 1997, 1996}));
+    EXPECT_LE(overlay.size(), static_cast<std::size_t>(kLimit) * kRooms.size());
 }
 
 }  // namespace

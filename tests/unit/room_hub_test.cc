@@ -6,11 +6,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "adapters/memory/memory_bus.h"
 #include "http/send_queue.h"
 #include "test_util.h"
 
@@ -18,6 +24,7 @@ namespace rooms {
 namespace {
 
 using unit::MakeMessage;
+using namespace std::chrono_literals;
 
 OutboundFrame Frame(MessageId id, std::string text = "") {
     return {std::make_shared<const std::string>(text.empty() ? "frame " + std::to_string(id) : text), id};
@@ -312,6 +319,154 @@ TEST(RoomHubTest, ConcurrentRoomsJoinsAndLeaves) {
         EXPECT_TRUE(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
     }
     EXPECT_GE(hub.delivered(), static_cast<std::uint64_t>(kRooms) * kMessages * 2);
+}
+
+/// A member whose writer is a thread of its own, as WebSocketSession's writer coroutine: it sleeps whenever
+/// its queue is empty and is woken only when a Push answers kWakeWriter. A lost wake-up leaves it asleep
+/// with frames queued; it then fails at a deadline far beyond any run instead of hanging the test.
+class WriterThreadMember : public HubMember {
+public:
+    explicit WriterThreadMember(std::size_t expected) : expected_(expected), queue_(expected) {}
+
+    bool Deliver(const OutboundFrame& frame) override {
+        switch (queue_.Push(frame)) {
+            case SendQueue::PushResult::kQueued:
+                return true;
+            case SendQueue::PushResult::kWakeWriter: {
+                std::lock_guard lock(mu_);
+                ++wakes_;
+                wake_.notify_one();
+                return true;
+            }
+            case SendQueue::PushResult::kOverflow:
+            case SendQueue::PushResult::kClosed:
+                break;
+        }
+        return false;
+    }
+
+    /// The writer's loop, on its own thread: takes frames until `expected` arrived.
+    void RunWriter() {
+        std::uint64_t wakes_taken = 0;
+        for (;;) {
+            while (auto f = queue_.Pop()) sent_.push_back(std::move(*f));  // the empty Pop marks it idle
+            if (sent_.size() >= expected_) return;
+            std::unique_lock lock(mu_);
+            ++sleeps_;
+            if (!wake_.wait_for(lock, 120s, [&] { return wakes_ > wakes_taken; })) {
+                ADD_FAILURE() << "the writer was never woken; " << sent_.size() << " of " << expected_ << " sent";
+                return;
+            }
+            ++wakes_taken;
+        }
+    }
+
+    /// After the writer's thread has been joined.
+    const std::vector<OutboundFrame>& sent() const { return sent_; }
+    std::uint64_t wakes() const { return wakes_; }
+    std::uint64_t sleeps() const { return sleeps_; }
+
+private:
+    const std::size_t expected_;
+    SendQueue queue_;
+    std::vector<OutboundFrame> sent_;  // the writer's thread only
+    std::mutex mu_;
+    std::condition_variable wake_;
+    std::uint64_t wakes_ = 0;   // Pushes that answered kWakeWriter
+    std::uint64_t sleeps_ = 0;  // times the writer waited for one
+};
+
+// The `all` role's fan-out with everything at once, for ThreadSanitizer as much as for the counts:
+// publishers on several threads go through the in-process bus (rooms 1 and 65 share a bus stripe, room 2
+// has its own) into the hub; each steady member's writer is a thread woken as the session's is; a connection
+// joins and leaves meanwhile. Exact counts, no timing.
+TEST(RoomHubTest, BusPublishersWritersJoinsAndLeavesAllAtOnce) {
+    constexpr RoomId kRooms[] = {1, 2, 65};
+    constexpr int kPublishersPerRoom = 2;
+    constexpr int kPerPublisher = 500;
+    constexpr std::size_t kPerRoom = kPublishersPerRoom * kPerPublisher;
+    constexpr std::size_t kSteadyPerRoom = 2;
+    const auto id_of = [](RoomId room, int publisher, int i) -> MessageId {
+        return room * 1'000'000 + publisher * 10'000 + i;
+    };
+    const auto publisher_of = [](MessageId id) { return static_cast<int>(id % 1'000'000 / 10'000); };
+
+    MemoryBus bus;
+    RoomHub hub;
+    bus.Subscribe(&hub);
+    std::map<RoomId, std::vector<std::shared_ptr<WriterThreadMember>>> steady;
+    for (RoomId room : kRooms)
+        for (std::size_t i = 0; i < kSteadyPerRoom; ++i) {
+            steady[room].push_back(std::make_shared<WriterThreadMember>(kPerRoom));
+            hub.Join(room, steady[room].back());
+        }
+
+    std::vector<std::thread> threads;
+    for (auto& [room, members] : steady)
+        for (auto& m : members) threads.emplace_back([m] { m->RunWriter(); });
+
+    std::atomic<std::size_t> accepted{0};
+    std::atomic<int> publishers_left{static_cast<int>(std::size(kRooms)) * kPublishersPerRoom};
+    for (RoomId room : kRooms)
+        for (int p = 0; p < kPublishersPerRoom; ++p)
+            threads.emplace_back([&, room, p] {
+                for (int i = 1; i <= kPerPublisher; ++i)
+                    bus.Publish(MakeMessage(id_of(room, p, i), room), [&](std::optional<Error> err) {
+                        EXPECT_FALSE(err.has_value());
+                        if (!err) ++accepted;
+                    });
+                --publishers_left;
+            });
+
+    // A connection joins and leaves, over and over until the publishers are done; while it is in, its room has
+    // exactly one member more (nobody else joins or leaves).
+    std::vector<std::pair<RoomId, std::shared_ptr<QueueMember>>> transient;
+    threads.emplace_back([&] {
+        for (std::size_t n = 0; publishers_left.load() > 0 || n < 30; ++n) {
+            const RoomId room = kRooms[n % std::size(kRooms)];
+            auto m = std::make_shared<QueueMember>(kPerRoom);
+            hub.Join(room, m);
+            EXPECT_EQ(hub.MemberCount(room), kSteadyPerRoom + 1);
+            std::this_thread::yield();
+            hub.Leave(room, m.get());
+            EXPECT_EQ(hub.MemberCount(room), kSteadyPerRoom);
+            transient.emplace_back(room, std::move(m));
+        }
+    });
+    for (auto& t : threads) t.join();
+
+    EXPECT_EQ(accepted.load(), std::size(kRooms) * kPerRoom);
+    std::uint64_t delivered = 0;
+    std::map<RoomId, std::vector<MessageId>> order;
+    for (const auto& [room, members] : steady) {
+        SCOPED_TRACE(room);
+        order[room] = Ids(members[0]->sent());
+        ASSERT_EQ(order[room].size(), kPerRoom);
+        for (const auto& m : members) {
+            EXPECT_EQ(Ids(m->sent()), order[room]) << "the members of one room saw different orders";
+            EXPECT_EQ(m->wakes(), m->sleeps()) << "each sleep ends with exactly one wake-up, none is wasted";
+            delivered += m->sent().size();
+        }
+        for (int p = 0; p < kPublishersPerRoom; ++p) {
+            std::vector<MessageId> published;
+            for (MessageId id : order[room])
+                if (publisher_of(id) == p) published.push_back(id);
+            EXPECT_EQ(published, Range(id_of(room, p, 1), id_of(room, p, kPerPublisher))) << "publisher " << p;
+        }
+        EXPECT_EQ(hub.MemberCount(room), kSteadyPerRoom);
+    }
+    // Joining and leaving are atomic with respect to a fan-out: a transient member got an unbroken run of its
+    // room's order.
+    for (const auto& [room, m] : transient) {
+        const auto ids = Ids(m->Drain());
+        delivered += ids.size();
+        if (ids.empty()) continue;
+        const auto& all = order[room];
+        const auto start = std::find(all.begin(), all.end(), ids.front());
+        ASSERT_LE(ids.size(), static_cast<std::size_t>(all.end() - start)) << "room " << room;
+        EXPECT_TRUE(std::equal(ids.begin(), ids.end(), start)) << "room " << room;
+    }
+    EXPECT_EQ(hub.delivered(), delivered);
 }
 
 }  // namespace
