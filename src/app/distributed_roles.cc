@@ -5,7 +5,9 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_bus.h"
@@ -45,13 +47,29 @@ RedisOptions RedisPoolOptions(const Config& config) {
     return o;
 }
 
+// The dead-letter topic carries a trickle (records no gateway produced), read by an operator: one partition
+// keeps it in the order the records were refused.
+constexpr int kDeadLetterPartitions = 1;
+
+struct TopicSpec {
+    std::string name;
+    int partitions;
+};
+
+// The messages topic and its dead-letter topic.
+std::vector<TopicSpec> Topics(const Config& config) {
+    return {{config.kafka.topic, config.kafka.partitions}, {config.kafka.dlq_topic, kDeadLetterPartitions}};
+}
+
 void EnsureTopic(const Config& config) {
     if (!config.kafka.create_topic) return;
-    auto created = kafka::CreateTopic(config.kafka.brokers, config.kafka.topic, config.kafka.partitions, kTopicTimeout);
-    if (!created) {
-        spdlog::warn("kafka: could not create topic {}: {}", config.kafka.topic, created.error().message);
-    } else if (*created == kafka::TopicCreation::kCreated) {
-        spdlog::info("kafka: created topic {} with {} partitions", config.kafka.topic, config.kafka.partitions);
+    for (const TopicSpec& topic : Topics(config)) {
+        auto created = kafka::CreateTopic(config.kafka.brokers, topic.name, topic.partitions, kTopicTimeout);
+        if (!created) {
+            spdlog::warn("kafka: could not create topic {}: {}", topic.name, created.error().message);
+        } else if (*created == kafka::TopicCreation::kCreated) {
+            spdlog::info("kafka: created topic {} with {} partitions", topic.name, topic.partitions);
+        }
     }
 }
 
@@ -160,6 +178,7 @@ int RunConsumer(const Config& config) {
     kafka::KafkaPersisterOptions options;
     options.brokers = config.kafka.brokers;
     options.topic = config.kafka.topic;
+    options.dlq_topic = config.kafka.dlq_topic;
     options.group = config.kafka.consumer_group;
     options.client_id = "rooms-consumer-" + std::to_string(config.node_id);
     options.batch_size = config.consumer.batch_size;
@@ -173,8 +192,8 @@ int RunConsumer(const Config& config) {
 
     persister.Stop();  // finishes and commits the batch in hand
     const auto stats = persister.Stats();
-    spdlog::info("stopped: {} messages in {} batches written, {} invalid records skipped", stats.messages_written,
-                 stats.batches, stats.invalid_records);
+    spdlog::info("stopped: {} messages in {} batches written, {} records moved to dead-letter topic {}",
+                 stats.messages_written, stats.batches, stats.dead_letters, config.kafka.dlq_topic);
     return 0;
 }
 
@@ -189,14 +208,18 @@ int RunMigrate(const Config& config, const std::string& direction, int steps) {
 }
 
 int RunCreateTopic(const Config& config) {
-    auto created = kafka::CreateTopic(config.kafka.brokers, config.kafka.topic, config.kafka.partitions, kTopicTimeout);
-    if (!created) {
-        spdlog::error("kafka: could not create topic {}: {}", config.kafka.topic, created.error().message);
-        return 1;
+    int status = 0;
+    for (const TopicSpec& topic : Topics(config)) {
+        auto created = kafka::CreateTopic(config.kafka.brokers, topic.name, topic.partitions, kTopicTimeout);
+        if (!created) {
+            spdlog::error("kafka: could not create topic {}: {}", topic.name, created.error().message);
+            status = 1;
+            continue;
+        }
+        spdlog::info("kafka: topic {} {} ({} partitions requested)", topic.name,
+                     *created == kafka::TopicCreation::kCreated ? "created" : "already exists", topic.partitions);
     }
-    spdlog::info("kafka: topic {} {} ({} partitions requested)", config.kafka.topic,
-                 *created == kafka::TopicCreation::kCreated ? "created" : "already exists", config.kafka.partitions);
-    return 0;
+    return status;
 }
 
 }  // namespace rooms

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     migrate->add_option("--config", config_file, "YAML configuration file")->check(CLI::ExistingFile);
 
     std::string topic_action;
-    auto* topic = app.add_subcommand("topic", "manage the Kafka topic");
+    auto* topic = app.add_subcommand("topic", "manage the Kafka topics (messages and dead letters)");
     topic->add_option("action", topic_action, "create")->required()->check(CLI::IsMember({"create"}));
     topic->add_option("--config", config_file, "YAML configuration file")->check(CLI::ExistingFile);
 

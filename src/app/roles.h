@@ -17,7 +17,7 @@ int RunConsumer(const Config& config);
 
 /// `rooms migrate up|down`: PostgreSQL schema migrations (steps: 0 = the default: all up, one down).
 int RunMigrate(const Config& config, const std::string& direction, int steps);
-/// `rooms topic create`: the Kafka topic with kafka.partitions partitions.
+/// `rooms topic create`: the Kafka topic with kafka.partitions partitions, and its dead-letter topic (one partition).
 int RunCreateTopic(const Config& config);
 
 }  // namespace rooms

@@ -82,6 +82,7 @@ std::vector<Setting> MakeSettings() {
                      }});
     };
     auto any = [](const std::string&) { return std::string{}; };
+    auto non_empty = [](const std::string& text) { return text.empty() ? std::string("must not be empty") : ""; };
     auto one_of = [](std::vector<std::string> allowed) {
         return [allowed](const std::string& text) {
             for (const auto& a : allowed)
@@ -145,8 +146,10 @@ std::vector<Setting> MakeSettings() {
 
     add_int("chat.history_size", "messages sent to a client when it joins",
             [](Config& c) -> auto& { return c.chat.history_size; }, 0, 10000);
-    add_int("chat.max_message_bytes", "largest message content in bytes",
-            [](Config& c) -> auto& { return c.chat.max_message_bytes; }, 1, 1 << 20);
+    // 65536 is also the database's limit (migrations/postgres/0002_message_limits): a gateway never accepts a
+    // message the consumers could not store.
+    add_int("chat.max_message_bytes", "largest message content in bytes (at most 65536, the database's limit)",
+            [](Config& c) -> auto& { return c.chat.max_message_bytes; }, 1, 65536);
     add_int("chat.max_frame_bytes", "largest WebSocket frame; above it the connection closes with 1009",
             [](Config& c) -> auto& { return c.chat.max_frame_bytes; }, 1024, 16 << 20);
     add_int("chat.send_queue_messages", "messages queued per connection before a slow client is dropped",
@@ -188,9 +191,12 @@ std::vector<Setting> MakeSettings() {
     add_string("kafka.topic", "topic of chat messages", [](Config& c) -> auto& { return c.kafka.topic; }, any);
     add_int("kafka.partitions", "partitions when the topic is created",
             [](Config& c) -> auto& { return c.kafka.partitions; }, 1, 1000);
+    add_string("kafka.dlq_topic",
+               "dead-letter topic: where consumers put records they can never store, with the reason in headers",
+               [](Config& c) -> auto& { return c.kafka.dlq_topic; }, non_empty);
     add_string("kafka.consumer_group", "consumer group shared by consumer instances",
                [](Config& c) -> auto& { return c.kafka.consumer_group; }, any);
-    add_bool("kafka.create_topic", "create the topic at start when missing",
+    add_bool("kafka.create_topic", "create the topic and the dead-letter topic at start when missing",
              [](Config& c) -> auto& { return c.kafka.create_topic; });
     add_int("kafka.linger_ms", "producer batching delay in ms", [](Config& c) -> auto& { return c.kafka.linger_ms; },
             0, 1000);
@@ -296,6 +302,8 @@ Config LoadConfig(const std::string& yaml_path, const std::map<std::string, std:
     if (config.rate_limit.burst < 1) errors.push_back("rate_limit.burst: must be at least 1");
     if (config.chat.max_message_bytes > config.chat.max_frame_bytes)
         errors.push_back("chat.max_message_bytes must not exceed chat.max_frame_bytes");
+    // A dead letter would be read again as a message, refused again and dead-lettered again, forever.
+    if (config.kafka.dlq_topic == config.kafka.topic) errors.push_back("kafka.dlq_topic must differ from kafka.topic");
 
     if (!errors.empty()) {
         std::string all = "invalid configuration:";

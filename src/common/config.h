@@ -71,6 +71,7 @@ struct Config {
     struct Kafka {
         std::string brokers = "127.0.0.1:9092";
         std::string topic = "messages";
+        std::string dlq_topic = "messages.dlq";  // records the consumers can never store, with the reason
         int partitions = 6;
         std::string consumer_group = "rooms-consumer";  // shared by consumer instances
         bool create_topic = true;           // create the topic at start when missing

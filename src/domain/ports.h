@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,11 +61,21 @@ public:
     virtual std::optional<Room> Find(RoomId id) = 0;
 };
 
+/// Thrown by a store that will never accept the data it was given (a message of an unknown room, content over
+/// the column's limit, an encoding it cannot hold): retrying cannot help. Any other exception from a store may be
+/// transient (a lost connection, a timeout) and is worth retrying.
+class RejectedWrite : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// Messages. Blocking; thread-safe.
 class MessageStore {
 public:
     virtual ~MessageStore() = default;
-    /// Idempotent: a message whose id is stored already is skipped.
+    /// Idempotent: a message whose id is stored already is skipped. All or nothing: throws RejectedWrite when the
+    /// store refuses a message of the batch for good (then none of the batch is stored), anything else when it
+    /// failed otherwise.
     virtual void InsertBatch(std::span<const Message> messages) = 0;
     /// The newest `limit` messages of a room older than `before` (or the newest when nullopt), newest first.
     /// Order is acceptance order. An unknown `before` id gives NotFound.

@@ -168,8 +168,9 @@ TEST_F(ConfigTest, ValueChecks) {
         {{"rate_limit.burst", "0.5"}},
         {{"rate_limit.rps", "abc"}},
         {{"chat.max_message_bytes", "0"}},
-        {{"chat.max_message_bytes", "70000"}},  // above the default 64 KiB frame limit
+        {{"chat.max_message_bytes", "70000"}},  // above the database's limit (and the default frame limit)
         {{"storage.flush_interval_ms", "0"}},
+        {{"kafka.dlq_topic", ""}},
     };
     for (const auto& flags : bad) {
         SCOPED_TRACE(flags.begin()->first + "=" + flags.begin()->second);
@@ -178,11 +179,27 @@ TEST_F(ConfigTest, ValueChecks) {
     }
     // And some that are fine.
     const Config c = LoadConfig("", {}, {{"listen", "localhost:0"}, {"rate_limit.rps", "0"}, {"node_id", "1023"},
-                                         {"chat.max_message_bytes", "70000"}, {"chat.max_frame_bytes", "131072"}});
+                                         {"chat.max_message_bytes", "65536"}, {"chat.max_frame_bytes", "131072"}});
     EXPECT_EQ(c.listen, "localhost:0");
     EXPECT_DOUBLE_EQ(c.rate_limit.rps, 0);
     EXPECT_EQ(c.node_id, 1023);
-    EXPECT_EQ(c.chat.max_message_bytes, 70000);
+    EXPECT_EQ(c.chat.max_message_bytes, 65536);
+}
+
+TEST_F(ConfigTest, MessagesNeverExceedWhatTheDatabaseHolds) {
+    // messages.content is limited to 65536 bytes (migrations/postgres/0002_message_limits): a larger frame limit
+    // does not let a gateway accept more.
+    const std::string err =
+        LoadError("", {}, {{"chat.max_message_bytes", "65537"}, {"chat.max_frame_bytes", "1048576"}});
+    EXPECT_NE(err.find("chat.max_message_bytes: 65537 is out of range 1..65536"), std::string::npos) << err;
+}
+
+TEST_F(ConfigTest, DeadLetterTopic) {
+    EXPECT_EQ(LoadConfig("", {}, {}).kafka.dlq_topic, "messages.dlq");
+    EXPECT_EQ(LoadConfig("", {{"ROOMS_KAFKA_DLQ_TOPIC", "chat.dead"}}, {}).kafka.dlq_topic, "chat.dead");
+    // Dead letters written to the topic they came from would come back forever.
+    const std::string err = LoadError("", {}, {{"kafka.topic", "chat"}, {"kafka.dlq_topic", "chat"}});
+    EXPECT_NE(err.find("kafka.dlq_topic must differ from kafka.topic"), std::string::npos) << err;
 }
 
 TEST_F(ConfigTest, NotANumberIsRefused) {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -27,23 +28,40 @@ constexpr int kSeekTimeoutMs = 5000;
 // librdkafka before 2.1.0 read rd_kafka_seek_partitions' timeout as microseconds (fixed by librdkafka PR #4230).
 int SeekTimeoutArgument() { return rd_kafka_version() < 0x020100ff ? kSeekTimeoutMs * 1000 : kSeekTimeoutMs; }
 
+// The delivery reports of the dead letters come within the producer's message timeout; this only bounds a
+// broken librdkafka.
+constexpr auto kDeadLetterFlushMargin = std::chrono::seconds(2);
+
 struct Record {
-    std::int32_t partition = 0;
-    std::int64_t offset = 0;
-    std::variant<Message, std::string> content;  // the message, or why the record is invalid
+    impl::MessagePtr raw;                        // as read: partition, offset, key and value (for a dead letter)
+    std::variant<Message, std::string> content;  // the message, or why it can never be stored (a dead letter)
 };
 
 // Per partition of a batch: its first and last offsets.
 std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> OffsetRanges(const std::vector<Record>& batch) {
     std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> ranges;
     for (const Record& r : batch) {
-        auto [it, inserted] = ranges.try_emplace(r.partition, r.offset, r.offset);
+        auto [it, inserted] = ranges.try_emplace(r.raw->partition, r.raw->offset, r.raw->offset);
         if (!inserted) {
-            it->second.first = std::min(it->second.first, r.offset);
-            it->second.second = std::max(it->second.second, r.offset);
+            it->second.first = std::min(it->second.first, r.raw->offset);
+            it->second.second = std::max(it->second.second, r.raw->offset);
         }
     }
     return ranges;
+}
+
+// A dead letter's headers: why, and where it was read.
+rd_kafka_headers_t* DeadLetterHeaders(const std::string& reason, const std::string& topic,
+                                      const rd_kafka_message_t& raw) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(4);
+    auto add = [headers](const char* name, const std::string& value) {
+        rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));
+    };
+    add("reason", reason);
+    add("source_topic", topic);
+    add("source_partition", std::to_string(raw.partition));
+    add("source_offset", std::to_string(raw.offset));
+    return headers;
 }
 
 }  // namespace
@@ -69,6 +87,15 @@ struct KafkaPersister::Impl {
         } else {
             spdlog::debug("kafka persister: {}", reason);
         }
+    }
+
+    // Served by rd_kafka_flush in SendDeadLetters, on the consumer thread. `_private` is the round that produced
+    // the dead letter: a report of an abandoned round (one that timed out) does not count for the current one.
+    static void OnDeadLetterDelivered(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+        auto* self = static_cast<Impl*>(opaque);
+        if (reinterpret_cast<std::uintptr_t>(m->_private) != self->dlq_round) return;
+        --self->dlq_pending;
+        if (m->err && self->dlq_error.empty()) self->dlq_error = rd_kafka_err2str(m->err);
     }
 
     static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
@@ -114,7 +141,7 @@ struct KafkaPersister::Impl {
     void DropRecordsOf(const rd_kafka_topic_partition_list_t* partitions) {
         std::erase_if(batch, [&](const Record& r) {
             for (int i = 0; i < partitions->cnt; ++i) {
-                if (partitions->elems[i].partition == r.partition) return true;
+                if (partitions->elems[i].partition == r.raw->partition) return true;
             }
             return false;
         });
@@ -168,10 +195,9 @@ struct KafkaPersister::Impl {
             }
             if (has_problem[kConsumerError].load(std::memory_order_relaxed)) SetProblem(kConsumerError, std::nullopt);
             if (batch.empty()) deadline = std::chrono::steady_clock::now() + options.batch_wait;
-            Record& r = batch.emplace_back();
-            r.partition = m->partition;
-            r.offset = m->offset;
             Result<Message> decoded = DecodeMessage({static_cast<const char*>(m->payload), m->len});
+            Record& r = batch.emplace_back();
+            r.raw = std::move(m);
             if (decoded) {
                 r.content = std::move(*decoded);
             } else {
@@ -180,42 +206,105 @@ struct KafkaPersister::Impl {
         }
     }
 
+    // Stores the batch's messages, then the history, then sends its dead letters, and only then commits. False
+    // when any of those failed: nothing is committed and the batch is tried again.
     bool WriteAndCommit() {
-        // A copy: the batch must survive a failed write when it is retried from memory.
-        std::vector<Message> messages;
-        messages.reserve(batch.size());
-        for (const Record& r : batch) {
-            if (const auto* m = std::get_if<Message>(&r.content)) messages.push_back(*m);
-        }
+        std::size_t written = 0;
         try {
-            if (!messages.empty()) {
-                store.InsertBatch(messages);
-                history(messages);
-            }
+            std::vector<Message> stored = Store();
+            if (!stored.empty()) history(stored);
+            written = stored.size();
+            SendDeadLetters();
         } catch (const std::exception& e) {
             write_failures.fetch_add(1);
-            std::string why = std::string("writing a batch of ") + std::to_string(messages.size()) +
-                              " messages failed: " + e.what();
+            std::string why = std::string("writing a batch of ") + std::to_string(batch.size()) +
+                              " records failed: " + e.what();
             spdlog::error("kafka persister: {}; it will be read again and retried", why);
             SetProblem(kWriteError, why);
             return false;
         }
         if (has_problem[kWriteError].load()) SetProblem(kWriteError, std::nullopt);
 
-        std::uint64_t invalid = 0;
+        std::uint64_t dead = 0;
         for (const Record& r : batch) {
             if (const auto* why = std::get_if<std::string>(&r.content)) {
-                ++invalid;
-                spdlog::warn("kafka persister: skipped invalid record {}[{}]@{}: {}", options.topic, r.partition,
-                             r.offset, *why);
+                ++dead;
+                spdlog::warn("kafka persister: record {}[{}]@{} moved to dead-letter topic {}: {}", options.topic,
+                             r.raw->partition, r.raw->offset, options.dlq_topic, *why);
             }
         }
         Commit();
         batches.fetch_add(1);
-        messages_written.fetch_add(messages.size());
-        invalid_records.fetch_add(invalid);
+        messages_written.fetch_add(written);
+        dead_letters.fetch_add(dead);
         batch.clear();
         return true;
+    }
+
+    // Writes the batch's messages to the store and returns those it holds now. When the store refuses the batch
+    // for good, writes them one at a time: a message refused on its own becomes a dead letter (its record's content
+    // the reason). Any other failure throws (the batch is retried); the records turned into dead letters stay so.
+    std::vector<Message> Store() {
+        // A copy: the batch must survive a failed write when it is retried from memory.
+        std::vector<Message> messages;
+        messages.reserve(batch.size());
+        for (const Record& r : batch) {
+            if (const auto* m = std::get_if<Message>(&r.content)) messages.push_back(*m);
+        }
+        if (messages.empty()) return messages;
+        try {
+            store.InsertBatch(messages);
+            return messages;
+        } catch (const RejectedWrite& e) {
+            spdlog::warn("kafka persister: the store refused a batch of {} messages ({}); writing them one by one to "
+                         "find the refused ones",
+                         messages.size(), e.what());
+        }
+        std::vector<Message> stored;
+        for (Record& r : batch) {
+            const auto* m = std::get_if<Message>(&r.content);
+            if (!m) continue;
+            try {
+                store.InsertBatch({m, 1});
+                stored.push_back(*m);
+            } catch (const RejectedWrite& e) {
+                r.content = std::string("refused by the store: ") + e.what();
+            }
+        }
+        return stored;
+    }
+
+    // Produces the batch's dead letters to the dead-letter topic and waits until the brokers acknowledged each.
+    // Throws when one was not (the batch must not be committed then).
+    void SendDeadLetters() {
+        const std::uintptr_t round = ++dlq_round;
+        dlq_pending = 0;
+        dlq_error.clear();
+        for (const Record& r : batch) {
+            const auto* why = std::get_if<std::string>(&r.content);
+            if (!why) continue;
+            rd_kafka_headers_t* headers = DeadLetterHeaders(*why, options.topic, *r.raw);
+            // RD_KAFKA_MSG_F_COPY: the record may be dropped (a rebalance) while the dead letter is in flight.
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                dlq_producer.get(), RD_KAFKA_V_TOPIC(options.dlq_topic.c_str()),
+                RD_KAFKA_V_KEY(r.raw->key, r.raw->key_len), RD_KAFKA_V_VALUE(r.raw->payload, r.raw->len),
+                RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(round)), RD_KAFKA_V_END);
+            if (err) {
+                rd_kafka_headers_destroy(headers);  // still ours when producev fails
+                throw std::runtime_error("dead-letter topic " + options.dlq_topic + ": " + rd_kafka_err2str(err));
+            }
+            ++dlq_pending;
+        }
+        if (dlq_pending == 0) return;
+        rd_kafka_flush(dlq_producer.get(), static_cast<int>((options.dlq_timeout + kDeadLetterFlushMargin).count()));
+        if (dlq_pending > 0) {
+            throw std::runtime_error("dead-letter topic " + options.dlq_topic + ": " + std::to_string(dlq_pending) +
+                                     " dead letters not acknowledged in time");
+        }
+        if (!dlq_error.empty()) {
+            throw std::runtime_error("dead-letter topic " + options.dlq_topic + ": " + dlq_error);
+        }
     }
 
     // Commits each partition of the batch at its last offset + 1 (the next record to read). Synchronous.
@@ -284,6 +373,7 @@ struct KafkaPersister::Impl {
     MessageStore& store;
     const BatchWriter history;
     impl::HandlePtr consumer;
+    impl::HandlePtr dlq_producer;
     std::thread thread;
     std::atomic<bool> started{false};
     std::atomic<bool> stop{false};
@@ -291,6 +381,10 @@ struct KafkaPersister::Impl {
     std::condition_variable wake;
 
     std::vector<Record> batch;  // consumer thread only (the rebalance callback runs on it too)
+    // The dead letters being sent: consumer thread only (their delivery reports are served on it too).
+    std::uintptr_t dlq_round = 0;
+    int dlq_pending = 0;
+    std::string dlq_error;  // the first failed delivery of the round
 
     std::atomic<bool> joined{false};
     std::atomic<int> assigned{0};
@@ -301,7 +395,7 @@ struct KafkaPersister::Impl {
 
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> messages_written{0};
-    std::atomic<std::uint64_t> invalid_records{0};
+    std::atomic<std::uint64_t> dead_letters{0};
     std::atomic<std::uint64_t> write_failures{0};
     std::atomic<std::uint64_t> commit_failures{0};
 };
@@ -313,7 +407,13 @@ KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& stor
 
 KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, BatchWriter history)
     : impl_(std::make_unique<Impl>(std::move(options), store, std::move(history))) {
-    if (impl_->options.batch_size <= 0) throw std::invalid_argument("KafkaPersister: batch_size must be positive");
+    const KafkaPersisterOptions& o = impl_->options;
+    if (o.batch_size <= 0) throw std::invalid_argument("KafkaPersister: batch_size must be positive");
+    if (o.dlq_timeout.count() <= 0) throw std::invalid_argument("KafkaPersister: dlq_timeout must be positive");
+    // Dead letters written to the topic they came from would be refused again and again, forever.
+    if (o.dlq_topic.empty() || o.dlq_topic == o.topic) {
+        throw std::invalid_argument("KafkaPersister: dlq_topic must be set and differ from topic");
+    }
 }
 
 KafkaPersister::~KafkaPersister() { Stop(); }
@@ -343,10 +443,26 @@ void KafkaPersister::Start() {
     s.consumer = impl::MakeClient(RD_KAFKA_CONSUMER, std::move(conf));
     rd_kafka_poll_set_consumer(s.consumer.get());
 
+    impl::ConfPtr dlq_conf = impl::MakeConf(
+        {
+            {"bootstrap.servers", s.options.brokers},
+            {"client.id", s.options.client_id + "-dlq"},
+            {"enable.idempotence", "true"},
+            {"acks", "all"},
+            {"linger.ms", "0"},
+            {"message.timeout.ms", std::to_string(s.options.dlq_timeout.count())},
+            {"socket.nagle.disable", "true"},
+        },
+        s.options.properties);
+    rd_kafka_conf_set_opaque(dlq_conf.get(), &s);
+    rd_kafka_conf_set_dr_msg_cb(dlq_conf.get(), &Impl::OnDeadLetterDelivered);
+    s.dlq_producer = impl::MakeClient(RD_KAFKA_PRODUCER, std::move(dlq_conf));
+
     impl::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), s.options.topic.c_str(), RD_KAFKA_PARTITION_UA);
     if (rd_kafka_resp_err_t err = rd_kafka_subscribe(s.consumer.get(), topics.get())) {
         s.consumer.reset();
+        s.dlq_producer.reset();
         throw std::runtime_error("kafka persister: cannot subscribe to topic \"" + s.options.topic +
                                  "\": " + rd_kafka_err2str(err));
     }
@@ -370,6 +486,8 @@ void KafkaPersister::Stop() {
         spdlog::warn("kafka persister: closing the consumer: {}", rd_kafka_err2str(err));
     }
     s.consumer.reset();
+    // Nothing is in flight unless the last batch gave up waiting for its dead letters; it was not committed then.
+    s.dlq_producer.reset();
     s.started = false;
     s.joined = false;
     s.assigned = 0;
@@ -388,7 +506,7 @@ std::optional<std::string> KafkaPersister::Health() const {
 
 PersisterStats KafkaPersister::Stats() const {
     const Impl& s = *impl_;
-    return {s.batches.load(), s.messages_written.load(), s.invalid_records.load(), s.write_failures.load(),
+    return {s.batches.load(), s.messages_written.load(), s.dead_letters.load(), s.write_failures.load(),
             s.commit_failures.load()};
 }
 

@@ -15,6 +15,10 @@ using pg::Statement;
 
 constexpr std::string_view kUniqueViolation = "23505";
 
+// SQLSTATE class 22 (data exception: value too long, invalid encoding...) or 23 (integrity constraint violation:
+// foreign key, check...): the server refuses the data itself, so the same statement fails on every retry.
+bool IsDataRefusal(std::string_view sqlstate) { return sqlstate.starts_with("22") || sqlstate.starts_with("23"); }
+
 // ---- Statements: prepared once per connection, values always as parameters. ----
 
 constexpr Statement kInsertUser{
@@ -228,8 +232,15 @@ void PgMessageStore::InsertBatch(std::span<const Message> messages) {
     Params params;
     params.Int8Array(ids).Int8Array(room_ids).Int8Array(user_ids).TextArray(nicknames).Int2Array(types);
     params.TextArray(contents).TimestamptzArray(times);
-    // Idempotent, so a retry after a lost connection cannot store a message twice.
-    pg::Run(pool_, Retry::kOnceWhenConnectionLost, [&](Connection& c) { c.Execute(kInsertMessages, params); });
+    try {
+        // Idempotent, so a retry after a lost connection cannot store a message twice.
+        pg::Run(pool_, Retry::kOnceWhenConnectionLost, [&](Connection& c) { c.Execute(kInsertMessages, params); });
+    } catch (const PgConnectionError&) {
+        throw;  // the statement may not have run at all: worth retrying
+    } catch (const PgError& e) {
+        if (IsDataRefusal(e.sqlstate())) throw RejectedWrite(e.what());
+        throw;
+    }
 }
 
 Result<std::vector<Message>> PgMessageStore::Page(RoomId room, std::optional<MessageId> before, int limit) {

@@ -56,7 +56,10 @@ public:
     explicit PgMessageStore(PgPool& pool) : pool_(pool) {}
     /// One statement for the whole batch; rows take the batch's order (acceptance order). Messages whose id is
     /// stored already, or repeated within the batch, are skipped, so a replayed batch is harmless. PostgreSQL text
-    /// cannot hold U+0000: it is stored as U+FFFD rather than failing the batch forever.
+    /// cannot hold U+0000: it is stored as U+FFFD rather than failing the batch forever. Throws RejectedWrite when
+    /// the server refuses the data itself (SQLSTATE class 22 data exception or 23 integrity constraint violation:
+    /// an unknown room, content over the column's limit, an invalid encoding), PgError (PgConnectionError) for
+    /// anything else.
     void InsertBatch(std::span<const Message> messages) override;
     Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) override;
     MessageId MaxId() override;

@@ -76,6 +76,51 @@ void ProduceRaw(const std::string& brokers, const std::string& topic, int partit
     ASSERT_EQ(rd_kafka_flush(client.rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR) << "raw records not acknowledged";
 }
 
+std::vector<RawRecord> ReadRaw(const std::string& brokers, const std::string& topic, std::size_t count,
+                               std::chrono::milliseconds timeout) {
+    std::vector<RawRecord> out;
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char errstr[512];
+    rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", UniqueName("reader").c_str(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof errstr);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        ADD_FAILURE() << "cannot create a Kafka consumer: " << errstr;
+        return out;
+    }
+    rd_kafka_topic_partition_list_t* partitions = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(partitions, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, partitions);
+    rd_kafka_topic_partition_list_destroy(partitions);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) continue;
+        if (!m->err) {
+            RawRecord& r = out.emplace_back();
+            r.partition = m->partition;
+            r.offset = m->offset;
+            if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+            if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+            rd_kafka_headers_t* headers = nullptr;
+            if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                const char* name = nullptr;
+                const void* value = nullptr;
+                std::size_t size = 0;
+                for (std::size_t i = 0; !rd_kafka_header_get_all(headers, i, &name, &value, &size); ++i) {
+                    r.headers[name] = value ? std::string(static_cast<const char*>(value), size) : "";
+                }
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return out;
+}
+
 Message MakeMessage(MessageId id, RoomId room, std::string content) {
     Message m;
     m.id = id;
@@ -143,6 +188,10 @@ void FakeStore::InsertBatch(std::span<const Message> messages) {
         --fail_next_;
         throw std::runtime_error("store unavailable (fake)");
     }
+    for (const Message& m : messages) {
+        if (refused_rooms_.contains(m.room_id)) throw RejectedWrite("unknown room (fake)");
+        if (m.content.size() > 65536) throw RejectedWrite("content over 65536 bytes (fake)");
+    }
     received_ += messages.size();
     for (const Message& m : messages) {
         if (ids_.insert(m.id).second) stored_.push_back(m);
@@ -161,6 +210,11 @@ MessageId FakeStore::MaxId() {
 void FakeStore::FailNextCalls(int count) {
     std::lock_guard lock(mu_);
     fail_next_ = count;
+}
+
+void FakeStore::RefuseRoom(RoomId room) {
+    std::lock_guard lock(mu_);
+    refused_rooms_.insert(room);
 }
 
 int FakeStore::Calls() {

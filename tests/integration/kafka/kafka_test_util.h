@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -30,6 +31,20 @@ void DeleteTopic(const std::string& brokers, const std::string& topic);
 /// record is not acknowledged.
 void ProduceRaw(const std::string& brokers, const std::string& topic, int partition,
                 const std::vector<std::pair<std::string, std::string>>& records);
+
+/// A record as read from a topic, headers included.
+struct RawRecord {
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::string key;
+    std::string value;
+    std::map<std::string, std::string> headers;
+};
+
+/// Reads partition 0 of `topic` from its start until `count` records arrived or `timeout` passed, and returns
+/// them (fewer when the time ran out). Commits nothing.
+std::vector<RawRecord> ReadRaw(const std::string& brokers, const std::string& topic, std::size_t count,
+                               std::chrono::milliseconds timeout);
 
 Message MakeMessage(MessageId id, RoomId room, std::string content = "");
 
@@ -63,7 +78,9 @@ private:
     std::vector<Message> messages_;
 };
 
-/// An idempotent MessageStore that counts every call and can be told to throw. Thread-safe.
+/// An idempotent MessageStore that counts every call and can be told to throw. Like PostgreSQL, it refuses a whole
+/// batch (RejectedWrite) that holds a message of a room it was told to refuse, or content over 65536 bytes.
+/// Thread-safe.
 class FakeStore : public MessageStore {
 public:
     void InsertBatch(std::span<const Message> messages) override;
@@ -71,6 +88,8 @@ public:
     MessageId MaxId() override;
 
     void FailNextCalls(int count);
+    /// Messages of `room` are refused, as PostgreSQL refuses an unknown room.
+    void RefuseRoom(RoomId room);
     int Calls();
     /// Messages passed to successful InsertBatch calls, counting repeats.
     std::size_t Received();
@@ -82,6 +101,7 @@ private:
     std::mutex mu_;
     int calls_ = 0;
     int fail_next_ = 0;
+    std::set<RoomId> refused_rooms_;
     std::size_t received_ = 0;
     std::set<MessageId> ids_;
     std::vector<Message> stored_;

@@ -1,5 +1,7 @@
+#include <set>
 #include <thread>
 
+#include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_bus.h"
 #include "adapters/kafka/kafka_persister.h"
 #include "common/message_codec.h"
@@ -8,17 +10,33 @@
 namespace rooms::kafka::testing {
 namespace {
 
+std::set<MessageId> Ids(const std::vector<Message>& messages) {
+    std::set<MessageId> ids;
+    for (const Message& m : messages) ids.insert(m.id);
+    return ids;
+}
+
 class KafkaPersisterTest : public KafkaTest {
 protected:
     void SetUp() override {
         KafkaTest::SetUp();
+        if (HasFatalFailure()) return;
         group_ = UniqueName("group");
+        dlq_ = topic_ + ".dlq";
+        Result<TopicCreation> created = CreateTopic(brokers_, dlq_, 1, 15s);
+        ASSERT_TRUE(created.ok()) << "cannot create topic " << dlq_ << ": " << created.error().message;
+    }
+
+    void TearDown() override {
+        if (!dlq_.empty()) DeleteTopic(brokers_, dlq_);
+        KafkaTest::TearDown();
     }
 
     KafkaPersisterOptions Options() {
         KafkaPersisterOptions o;
         o.brokers = brokers_;
         o.topic = topic_;
+        o.dlq_topic = dlq_;
         o.group = group_;
         o.batch_size = 50;
         o.batch_wait = 20ms;
@@ -68,6 +86,7 @@ protected:
     }
 
     std::string group_;
+    std::string dlq_;
 };
 
 TEST_F(KafkaPersisterTest, WritesStoreThenHistoryAndCommits) {
@@ -160,7 +179,7 @@ TEST_F(KafkaPersisterTest, AWriteThatKeepsFailingCommitsNothing) {
     EXPECT_EQ(later.size(), 21u) << "the failed batch was committed";
 }
 
-TEST_F(KafkaPersisterTest, InvalidRecordsAreCountedSkippedAndCommitted) {
+TEST_F(KafkaPersisterTest, InvalidRecordsAreDeadLetteredAndCommitted) {
     Message a = MakeMessage(1, 3);
     Message b = MakeMessage(2, 3);
     ProduceRaw(brokers_, topic_, 0, {{"3", EncodeMessage(a)}, {"3", "garbage"}, {"3", R"({"id":1})"},
@@ -169,14 +188,108 @@ TEST_F(KafkaPersisterTest, InvalidRecordsAreCountedSkippedAndCommitted) {
     FakeHistory history;
     KafkaPersister persister(Options(), store, history);
     persister.Start();
-    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == 2 && persister.Stats().invalid_records == 2; }, 30s))
-        << store.Stored() << " stored, " << persister.Stats().invalid_records << " invalid";
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == 2 && persister.Stats().dead_letters == 2; }, 30s))
+        << store.Stored() << " stored, " << persister.Stats().dead_letters << " dead letters";
     persister.Stop();
     EXPECT_EQ(history.AppendedIds()[3], (std::vector<MessageId>{1, 2}));
+    std::vector<RawRecord> dead = ReadRaw(brokers_, dlq_, 2, 30s);
+    ASSERT_EQ(dead.size(), 2u);
+    EXPECT_EQ(dead[0].value, "garbage");
+    EXPECT_EQ(dead[1].value, R"({"id":1})");
 
     std::vector<Message> later = WhatANewMemberReads();
     ASSERT_EQ(later.size(), 1u);
     EXPECT_EQ(later[0].id, 999999);
+}
+
+// The issue's scenario: records no gateway would have produced, put straight into the topic among good ones.
+TEST_F(KafkaPersisterTest, PoisonRecordsGoToTheDeadLetterTopicAndTheirPartitionMovesOn) {
+    const RoomId kUnknownRoom = 77;
+    const std::vector<std::pair<std::string, std::string>> records = {
+        {"9", EncodeMessage(MakeMessage(1, 9))},
+        {"9", "{\"id\": 2, not json"},
+        {"77", EncodeMessage(MakeMessage(3, kUnknownRoom))},
+        {"9", EncodeMessage(MakeMessage(4, 9, std::string(65537, 'x')))},  // over the content column's limit
+        {"9", EncodeMessage(MakeMessage(5, 9))},
+        {"9", EncodeMessage(MakeMessage(6, 9))},
+    };
+    const int kPartition = 2;
+    ProduceRaw(brokers_, topic_, kPartition, records);  // a fresh topic: at offsets 0 to 5
+    std::vector<Message> others = Messages(101, 60, 4);  // rooms 1 to 4 in any partition, in the same batches
+    Publish(others);
+
+    FakeStore store;
+    store.RefuseRoom(kUnknownRoom);
+    FakeHistory history;
+    KafkaPersister persister(Options(), store, history);
+    const auto start = std::chrono::steady_clock::now();
+    persister.Start();
+    ASSERT_TRUE(WaitUntil([&] { return store.Stored() == 3 + others.size() && persister.Stats().dead_letters == 3; },
+                          30s))
+        << store.Stored() << " stored, " << persister.Stats().dead_letters << " dead letters; health: "
+        << persister.Health().value_or("healthy");
+    std::cout << "poison records dead-lettered and the partition persisted "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+              << " ms after start\n";
+    EXPECT_EQ(persister.Health(), std::nullopt);
+    EXPECT_EQ(persister.Stats().write_failures, 0u) << "a refusal is not a failure to retry";
+    EXPECT_EQ(persister.Stats().messages_written, 3 + others.size());
+    std::map<RoomId, std::vector<MessageId>> expected = IdsByRoom(others);
+    expected[9] = {1, 5, 6};
+    EXPECT_EQ(history.AppendedIds(), expected) << "the history gets the stored messages only, in order";
+
+    std::vector<RawRecord> dead = ReadRaw(brokers_, dlq_, 3, 30s);
+    ASSERT_EQ(dead.size(), 3u);
+    const std::vector<std::size_t> poison = {1, 2, 3};  // their offsets, and their index in `records`
+    for (std::size_t i = 0; i < dead.size(); ++i) {
+        SCOPED_TRACE("dead letter " + std::to_string(i));
+        const auto& [key, value] = records[poison[i]];
+        EXPECT_EQ(dead[i].key, key);
+        EXPECT_EQ(dead[i].value, value);
+        EXPECT_EQ(dead[i].headers["source_topic"], topic_);
+        EXPECT_EQ(dead[i].headers["source_partition"], std::to_string(kPartition));
+        EXPECT_EQ(dead[i].headers["source_offset"], std::to_string(poison[i]));
+        EXPECT_EQ(dead[i].headers.size(), 4u);
+    }
+    EXPECT_NE(dead[0].headers["reason"].find("not JSON"), std::string::npos) << dead[0].headers["reason"];
+    EXPECT_NE(dead[1].headers["reason"].find("unknown room (fake)"), std::string::npos) << dead[1].headers["reason"];
+    EXPECT_NE(dead[2].headers["reason"].find("over 65536 bytes (fake)"), std::string::npos)
+        << dead[2].headers["reason"];
+    persister.Stop();
+
+    std::vector<Message> later = WhatANewMemberReads();
+    ASSERT_EQ(later.size(), 1u) << "the batches with dead letters were not committed";
+    EXPECT_EQ(later[0].id, 999999);
+}
+
+TEST_F(KafkaPersisterTest, ADeadLetterTheBrokersDoNotTakeCommitsNothing) {
+    ProduceRaw(brokers_, topic_, 1, {{"1", EncodeMessage(MakeMessage(1, 1))}, {"1", "garbage"}});
+    FakeStore store;
+    FakeHistory history;
+    KafkaPersisterOptions options = Options();
+    options.dlq_topic = topic_ + ".missing-dlq";  // the broker does not create topics on demand
+    options.dlq_timeout = 1s;
+    options.retry_backoff_min = 100ms;
+    KafkaPersister persister(options, store, history);
+    persister.Start();
+    ASSERT_TRUE(WaitUntil([&] { return persister.Stats().write_failures >= 2; }, 30s))
+        << "health: " << persister.Health().value_or("healthy");
+    std::optional<std::string> health = persister.Health();
+    ASSERT_TRUE(health.has_value());
+    EXPECT_NE(health->find("dead-letter topic " + options.dlq_topic), std::string::npos) << *health;
+    EXPECT_EQ(persister.Stats().dead_letters, 0u);
+    EXPECT_EQ(persister.Stats().batches, 0u);
+    persister.Stop();  // its last attempt fails too: nothing may be committed
+
+    // A member whose dead-letter topic exists reads both records again and moves the garbage there.
+    std::vector<Message> later = WhatANewMemberReads();
+    EXPECT_EQ(Ids(later), (std::set<MessageId>{1, 999999}))
+        << "the batch was committed although its dead letter was not delivered";
+    std::vector<RawRecord> dead = ReadRaw(brokers_, dlq_, 1, 30s);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].value, "garbage");
+    EXPECT_EQ(dead[0].headers["source_partition"], "1");
+    EXPECT_EQ(dead[0].headers["source_offset"], "1");
 }
 
 TEST_F(KafkaPersisterTest, StopWritesAndCommitsTheBatchBeingCollected) {

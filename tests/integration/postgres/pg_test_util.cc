@@ -1,5 +1,9 @@
 #include "pg_test_util.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
@@ -85,6 +89,116 @@ std::vector<std::string> AdminConnection::Column(const std::string& sql, const s
     std::vector<std::string> out;
     for (const auto& row : Query(sql, params)) out.push_back(row.at(0).value_or("NULL"));
     return out;
+}
+
+namespace {
+
+// A libpq connection-string value in single quotes.
+std::string ConninfoValue(const std::string& value) {
+    std::string out = "'";
+    for (char c : value) {
+        if (c == '\'' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out + "'";
+}
+
+sockaddr_in Loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    return addr;
+}
+
+}  // namespace
+
+CuttableProxy::CuttableProxy(const std::string& dsn) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+    if (!options) {
+        const std::string why = error ? error : "out of memory";
+        PQfreemem(error);
+        throw std::runtime_error("CuttableProxy: cannot parse the DSN: " + why);
+    }
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        const std::string key = o->keyword;
+        if (!o->val || key == "host" || key == "hostaddr") continue;
+        if (key == "port") {
+            upstream_port_ = std::stoi(o->val);
+            continue;
+        }
+        proxy_dsn_ += key + "=" + ConninfoValue(o->val) + " ";
+    }
+    PQconninfoFree(options);
+    if (upstream_port_ == 0) upstream_port_ = 5432;
+
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(0);
+    socklen_t len = sizeof(addr);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || ::listen(listen_fd_, 16) != 0) {
+        if (listen_fd_ >= 0) ::close(listen_fd_);
+        throw std::runtime_error("CuttableProxy: cannot listen on loopback");
+    }
+    proxy_dsn_ += "host=127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port));
+    acceptor_ = std::thread([this] { Accept(); });
+}
+
+CuttableProxy::~CuttableProxy() { Cut(); }
+
+void CuttableProxy::Accept() {
+    for (;;) {
+        const int client = ::accept(listen_fd_, nullptr, nullptr);
+        if (client < 0) return;  // Cut shut the listener down
+        const int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+        const sockaddr_in addr = Loopback(upstream_port_);
+        if (upstream < 0 || ::connect(upstream, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+            ::close(client);
+            if (upstream >= 0) ::close(upstream);
+            continue;
+        }
+        std::lock_guard lock(mu_);
+        if (cut_) {
+            ::close(client);
+            ::close(upstream);
+            return;
+        }
+        fds_.push_back(client);
+        fds_.push_back(upstream);
+        pumps_.emplace_back([this, client, upstream] { Pump(client, upstream); });
+        pumps_.emplace_back([this, client, upstream] { Pump(upstream, client); });
+    }
+}
+
+void CuttableProxy::Pump(int from, int to) {
+    char buffer[16384];
+    for (;;) {
+        const ssize_t n = ::read(from, buffer, sizeof buffer);
+        if (n <= 0) break;
+        for (ssize_t sent = 0; sent < n;) {
+            const ssize_t w = ::send(to, buffer + sent, static_cast<std::size_t>(n - sent), MSG_NOSIGNAL);
+            if (w <= 0) return;
+            sent += w;
+        }
+    }
+    ::shutdown(to, SHUT_WR);
+}
+
+void CuttableProxy::Cut() {
+    std::vector<std::thread> pumps;
+    {
+        std::lock_guard lock(mu_);
+        if (cut_) return;
+        cut_ = true;
+        ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept
+        for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);  // wakes every read: both ends see the connection close
+        pumps.swap(pumps_);
+    }
+    acceptor_.join();
+    for (auto& t : pumps) t.join();
+    ::close(listen_fd_);
+    for (int fd : fds_) ::close(fd);
 }
 
 std::string Quote(const std::string& identifier) {

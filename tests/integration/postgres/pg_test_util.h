@@ -8,8 +8,10 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapters/postgres/pg_migrate.h"
@@ -59,6 +61,36 @@ public:
 
 private:
     PGconn* conn_ = nullptr;
+};
+
+/// A TCP proxy on loopback to the test server that a test can cut: then every connection through it is closed
+/// and new ones are refused, as when the server or the network goes away, without touching the shared server.
+class CuttableProxy {
+public:
+    /// Listens on a free loopback port and forwards to the host and port of `dsn` (TCP only).
+    explicit CuttableProxy(const std::string& dsn);
+    /// Cut().
+    ~CuttableProxy();
+    CuttableProxy(const CuttableProxy&) = delete;
+    CuttableProxy& operator=(const CuttableProxy&) = delete;
+
+    /// `dsn` with its host and port replaced by the proxy's (key=value form).
+    const std::string& dsn() const { return proxy_dsn_; }
+    /// Closes every connection through the proxy and stops accepting new ones. Idempotent.
+    void Cut();
+
+private:
+    void Accept();
+    void Pump(int from, int to);
+
+    int upstream_port_ = 0;
+    int listen_fd_ = -1;
+    std::string proxy_dsn_;
+    std::mutex mu_;
+    bool cut_ = false;            // guarded by mu_
+    std::vector<int> fds_;        // guarded by mu_: every socket of every proxied connection
+    std::vector<std::thread> pumps_;  // guarded by mu_
+    std::thread acceptor_;
 };
 
 /// Quotes an identifier for SQL written by the tests.

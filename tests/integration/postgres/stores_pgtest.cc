@@ -200,16 +200,91 @@ TEST_F(PgStoresTest, UnknownBeforeIsNotFound) {
     EXPECT_EQ(no_room.error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(PgStoresTest, MessageOfUnknownRoomFailsTheBatch) {
+TEST_F(PgStoresTest, MessageOfUnknownRoomIsRejectedWithItsBatch) {
     const std::vector<Message> batch = {MakeMessage(1, room1_), MakeMessage(2, 999999)};
     try {
         messages_->InsertBatch(batch);
-        FAIL() << "expected PgError";
-    } catch (const PgError& e) {
-        EXPECT_EQ(e.sqlstate(), "23503");  // foreign_key_violation
+        FAIL() << "expected RejectedWrite";
+    } catch (const RejectedWrite& e) {
+        EXPECT_NE(std::string(e.what()).find("SQLSTATE 23503"), std::string::npos) << e.what();  // foreign key
         EXPECT_EQ(std::string(e.what()).find("999999"), std::string::npos) << "no values in messages: " << e.what();
     }
     EXPECT_EQ(RowCount(), 0) << "one statement: all or nothing";
+}
+
+TEST_F(PgStoresTest, ContentOverTheColumnLimitIsRejected) {
+    // 65536 bytes is the most chat.max_message_bytes allows, and what the column holds (0002_message_limits).
+    const Message largest = MakeMessage(1, room1_, std::string(65536, 'x'));
+    messages_->InsertBatch({&largest, 1});
+    const Message too_long = MakeMessage(2, room1_, std::string(65537, 'x'));
+    try {
+        messages_->InsertBatch({&too_long, 1});
+        FAIL() << "expected RejectedWrite";
+    } catch (const RejectedWrite& e) {
+        EXPECT_NE(std::string(e.what()).find("messages_content_size"), std::string::npos) << e.what();
+    }
+    // Bytes, not characters: 21846 three-byte characters are 65538 bytes.
+    std::string wide;
+    for (int i = 0; i < 21846; ++i) wide += "\xE2\x82\xAC";  // €
+    const Message too_wide = MakeMessage(3, room1_, wide);
+    EXPECT_THROW(messages_->InsertBatch({&too_wide, 1}), RejectedWrite);
+    EXPECT_EQ(RowCount(), 1);
+}
+
+TEST_F(PgStoresTest, NicknameOverTheApiLimitIsRejected) {
+    const Message longest = MakeMessage(1, room1_, "", std::string(50, 'n'));
+    messages_->InsertBatch({&longest, 1});
+    const Message too_long = MakeMessage(2, room1_, "", std::string(51, 'n'));
+    EXPECT_THROW(messages_->InsertBatch({&too_long, 1}), RejectedWrite);
+    EXPECT_EQ(RowCount(), 1);
+}
+
+TEST_F(PgStoresTest, InvalidUtf8IsRejected) {
+    const Message m = MakeMessage(1, room1_, "bad \xC3\x28 byte");
+    try {
+        messages_->InsertBatch({&m, 1});
+        FAIL() << "expected RejectedWrite";
+    } catch (const RejectedWrite& e) {
+        EXPECT_NE(std::string(e.what()).find("SQLSTATE 22"), std::string::npos) << e.what();  // data exception
+    }
+}
+
+TEST_F(PgStoresTest, ALostConnectionIsNotARejection) {
+    CuttableProxy proxy(dsn_);
+    PgPoolOptions options = PoolOptions(1);
+    options.dsn = proxy.dsn();
+    options.connect_timeout_s = 2;
+    PgPool pool(options);
+    PgMessageStore store(pool);
+    const Message first = MakeMessage(1, room1_);
+    store.InsertBatch({&first, 1});
+
+    proxy.Cut();  // the connection drops, and so does the reconnection attempt
+    const Message second = MakeMessage(2, room1_);
+    EXPECT_THROW(store.InsertBatch({&second, 1}), PgConnectionError);
+    EXPECT_EQ(RowCount(), 1);
+}
+
+TEST_F(PgStoresTest, AStatementTimeoutIsNotARejection) {
+    PgPoolOptions options = PoolOptions(1);
+    options.statement_timeout = std::chrono::milliseconds(200);
+    PgPool pool(options);
+    PgMessageStore store(pool);
+    // Another session holds the table: the insert waits for its lock until the statement timeout cancels it.
+    admin_->Query("BEGIN");
+    admin_->Query("LOCK TABLE " + Quote(schema_) + ".messages IN ACCESS EXCLUSIVE MODE");
+    const Message m = MakeMessage(1, room1_);
+    try {
+        store.InsertBatch({&m, 1});
+        ADD_FAILURE() << "expected PgError";
+    } catch (const RejectedWrite& e) {
+        ADD_FAILURE() << "a timeout is worth retrying, not a rejection: " << e.what();
+    } catch (const PgError& e) {
+        EXPECT_EQ(e.sqlstate(), "57014") << e.what();  // query_canceled
+    }
+    admin_->Query("ROLLBACK");
+    store.InsertBatch({&m, 1});
+    EXPECT_EQ(RowCount(), 1);
 }
 
 TEST_F(PgStoresTest, EmptyStore) {
