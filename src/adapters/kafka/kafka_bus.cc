@@ -10,6 +10,7 @@
 
 #include "adapters/kafka/impl/rdkafka_util.h"
 #include "common/message_codec.h"
+#include "common/throttled_log.h"
 
 namespace rooms::kafka {
 
@@ -100,7 +101,7 @@ struct KafkaBus::Impl {
     std::optional<std::string> fatal_error;
     std::optional<std::string> last_failure;
     std::atomic<bool> has_failure{false};
-    impl::ThrottledLog error_log{std::chrono::seconds(10)};
+    ThrottledLog error_log{std::chrono::seconds(10)};
 
     std::atomic<bool> stop_polling{false};
     std::thread poller;

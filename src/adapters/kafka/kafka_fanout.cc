@@ -10,6 +10,7 @@
 
 #include "adapters/kafka/impl/rdkafka_util.h"
 #include "common/message_codec.h"
+#include "common/throttled_log.h"
 
 namespace rooms::kafka {
 
@@ -147,7 +148,7 @@ struct KafkaFanout::Impl {
 
     std::atomic<std::uint64_t> delivered{0};
     std::atomic<std::uint64_t> invalid{0};
-    impl::ThrottledLog error_log{std::chrono::seconds(10)};
+    ThrottledLog error_log{std::chrono::seconds(10)};
 };
 
 KafkaFanout::KafkaFanout(KafkaFanoutOptions options, MessageSink& sink)

@@ -16,6 +16,7 @@
 
 #include "adapters/kafka/impl/rdkafka_util.h"
 #include "common/message_codec.h"
+#include "common/throttled_log.h"
 
 namespace rooms::kafka {
 
@@ -391,7 +392,7 @@ struct KafkaPersister::Impl {
     mutable std::mutex health_mu;
     std::array<std::optional<std::string>, kProblemCount> problems;
     std::array<std::atomic<bool>, kProblemCount> has_problem{};  // lock-free check before clearing
-    impl::ThrottledLog error_log{std::chrono::seconds(10)};
+    ThrottledLog error_log{std::chrono::seconds(10)};
 
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> messages_written{0};

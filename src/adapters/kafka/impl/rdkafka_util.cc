@@ -91,13 +91,4 @@ Result<int> TopicPartitionCount(rd_kafka_t* rk, const std::string& topic, std::c
     return result;
 }
 
-bool ThrottledLog::ShouldLog(const std::string& text) {
-    std::lock_guard lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    if (text == last_text_ && now - last_time_ < interval_) return false;
-    last_text_ = text;
-    last_time_ = now;
-    return true;
-}
-
 }  // namespace rooms::kafka::impl

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -59,20 +58,5 @@ std::string RandomHex(int bytes);
 /// come within `timeout` or a partition has no leader yet. Blocks up to `timeout`.
 Result<int> TopicPartitionCount(rd_kafka_t* rk, const std::string& topic,
                                 std::chrono::milliseconds timeout);
-
-/// Logs at most once per `interval` for the same text, so a broker that stays down does not flood the log.
-/// Thread-safe.
-class ThrottledLog {
-public:
-    explicit ThrottledLog(std::chrono::seconds interval) : interval_(interval) {}
-    /// True when the caller should log `text` now.
-    bool ShouldLog(const std::string& text);
-
-private:
-    std::mutex mu_;
-    std::chrono::seconds interval_;
-    std::string last_text_;
-    std::chrono::steady_clock::time_point last_time_{};
-};
 
 }  // namespace rooms::kafka::impl
