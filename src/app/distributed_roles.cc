@@ -23,6 +23,7 @@
 #include "app/gateway.h"
 #include "app/roles.h"
 #include "crypto/secrets.h"
+#include "services/best_effort_history.h"
 
 namespace rooms {
 
@@ -75,6 +76,11 @@ void EnsureTopic(const Config& config) {
 
 ReadinessCheck Check(std::string name, std::function<std::optional<std::string>()> fn) {
     return ReadinessCheck{std::move(name), std::move(fn)};
+}
+
+// A check whose failure degrades readiness without failing it.
+ReadinessCheck Optional(std::string name, std::function<std::optional<std::string>()> fn) {
+    return ReadinessCheck{std::move(name), std::move(fn), false};
 }
 
 /// Calls `fn` every `period` on its own thread until destroyed.
@@ -152,7 +158,8 @@ int RunWebsocketGateway(const Config& config) {
     IdGenerator ids(config.node_id);
     std::vector<ReadinessCheck> readiness{
         Check("postgres", [&pg] { return pg.Ping(); }),
-        Check("redis", [&redis] { return redis.Ping(); }),
+        // Without Redis a gateway still chats and reads history from PostgreSQL; only presence is unknown.
+        Optional("redis", [&redis] { return redis.Ping(); }),
         Check("kafka producer", [&bus] { return bus.Health(); }),
         Check("kafka fan-out", [&fanout] { return fanout.Health(); }),
     };
@@ -183,11 +190,15 @@ int RunConsumer(const Config& config) {
     options.client_id = "rooms-consumer-" + std::to_string(config.node_id);
     options.batch_size = config.consumer.batch_size;
     options.batch_wait = std::chrono::milliseconds(config.consumer.batch_wait_ms);
-    kafka::KafkaPersister persister(options, messages, history);
+    // PostgreSQL is the truth: a batch whose Redis write fails is still committed (see BestEffortHistory).
+    BestEffortHistory history_writer(history);
+    kafka::KafkaPersister persister(options, messages,
+                                    [&history_writer](std::span<const Message> batch) { history_writer.Write(batch); });
     persister.Start();
 
     ServeProbes(config, "consumer",
-                {Check("postgres", [&pg] { return pg.Ping(); }), Check("redis", [&redis] { return redis.Ping(); }),
+                {Check("postgres", [&pg] { return pg.Ping(); }), Optional("redis", [&redis] { return redis.Ping(); }),
+                 Optional("history cache", [&history_writer] { return history_writer.Health(); }),
                  Check("kafka consumer", [&persister] { return persister.Health(); })});
 
     persister.Stop();  // finishes and commits the batch in hand

@@ -126,6 +126,9 @@ public:
     virtual std::optional<std::vector<Message>> Recent(RoomId room, int limit) = 0;
     /// Fills a missed room from the store (`newest_first` as read from it).
     virtual void Fill(RoomId room, std::vector<Message> newest_first) = 0;
+    /// Drops what is cached for these rooms: the next read is a miss, filled from the store. For a cache that
+    /// may have missed writes (it was unreachable); one that never misses a write need not implement it.
+    virtual void Forget(std::span<const RoomId> /*rooms*/) {}
     /// True when `id` is a message of `room` accepted so recently that the store may not hold it yet.
     virtual bool Pending(RoomId /*room*/, MessageId /*id*/) { return false; }
     /// The room's newest messages as read from the store or the cache (`newest_first`) plus those accepted so

@@ -154,8 +154,8 @@ asio::awaitable<Response> ApiHandlers::Ready(RequestContext&) {
     co_return ReadinessResponse(co_await RunBlocking(store_pool_, [&] { return CheckReadiness(readiness_); }));
 }
 
-std::string CheckReadiness(const std::vector<ReadinessCheck>& checks) {
-    std::string problems;
+Readiness CheckReadiness(const std::vector<ReadinessCheck>& checks) {
+    Readiness out;
     for (const auto& r : checks) {
         std::optional<std::string> why;
         try {
@@ -163,13 +163,20 @@ std::string CheckReadiness(const std::vector<ReadinessCheck>& checks) {
         } catch (const std::exception& e) {
             why = e.what();
         }
-        if (why) problems += (problems.empty() ? "" : "; ") + r.name + ": " + *why;
+        if (!why) continue;
+        std::string& list = r.required ? out.problems : out.degraded;
+        list += (list.empty() ? "" : "; ") + r.name + ": " + *why;
     }
-    return problems;
+    return out;
 }
 
-Response ReadinessResponse(const std::string& problems) {
-    if (!problems.empty()) return ErrorResponse(http::status::service_unavailable, "not ready: " + problems);
+Response ReadinessResponse(const Readiness& readiness) {
+    if (!readiness.problems.empty()) {
+        std::string why = "not ready: " + readiness.problems;
+        if (!readiness.degraded.empty()) why += "; degraded: " + readiness.degraded;
+        return ErrorResponse(http::status::service_unavailable, why);
+    }
+    if (!readiness.degraded.empty()) return Ok(json::object{{"status", "degraded"}, {"degraded", readiness.degraded}});
     return Ok(json::object{{"status", "ready"}});
 }
 

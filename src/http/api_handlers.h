@@ -13,16 +13,26 @@
 
 namespace rooms {
 
-/// A readiness check: nullopt when fine, else why not. May block (runs on a worker).
+/// A readiness check: nullopt when fine, else why not. May block (runs on a worker). A check that is not
+/// `required` guards something the process works without (e.g. presence): failing, it degrades readiness
+/// instead of failing it.
 struct ReadinessCheck {
     std::string name;
     std::function<std::optional<std::string>()> check;
+    bool required = true;
 };
 
-/// Runs every check (blocking); the problems found, "" when all pass.
-std::string CheckReadiness(const std::vector<ReadinessCheck>& checks);
-/// 200 {"status":"ready"} or 503 {"message":"not ready: <problems>"}.
-Response ReadinessResponse(const std::string& problems);
+/// What the checks found: "name: why; ..." of the failed required and optional checks, "" when none.
+struct Readiness {
+    std::string problems;
+    std::string degraded;
+};
+
+/// Runs every check (blocking).
+Readiness CheckReadiness(const std::vector<ReadinessCheck>& checks);
+/// 503 {"message":"not ready: <problems>"}, 200 {"status":"degraded","degraded":"<what>"} or
+/// 200 {"status":"ready"}.
+Response ReadinessResponse(const Readiness& readiness);
 
 /// The REST API of spec/API.md. Blocking service calls run on the pools, never on the I/O threads.
 class ApiHandlers {

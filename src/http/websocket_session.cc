@@ -75,8 +75,15 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
         ws_.text(true);
         auto [wec, n] = co_await ws_.async_write(asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
         if (!wec) {
-            co_await RunBlocking(deps_.store_pool,
-                                 [this] { deps_.presence.Add(room_, connection_id_, who_.user_id, who_.nickname); });
+            co_await RunBlocking(deps_.store_pool, [this] {
+                // Chat goes on without presence (e.g. Redis is down); the adapter lists the connection again
+                // once it can.
+                try {
+                    deps_.presence.Add(room_, connection_id_, who_.user_id, who_.nickname);
+                } catch (const std::exception& e) {
+                    spdlog::warn("ws room={} conn={}: presence: {}", room_, connection_id_, e.what());
+                }
+            });
             joined = true;
             deps_.chat.Publish(deps_.chat.Stamp(room_, who_, MessageType::kJoin, std::string(kJoinedContent)),
                                [](std::optional<Error>) {});

@@ -1,5 +1,7 @@
 #include "services/chat_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <thread>
 
 #include "services/validation.h"
@@ -24,13 +26,24 @@ Message ChatService::Stamp(RoomId room, const Principal& who, MessageType type, 
 
 std::vector<Message> ChatService::Recent(RoomId room) {
     if (options_.history_size == 0) return {};
-    if (auto cached = cache_.Recent(room, options_.history_size)) return std::move(*cached);
-    auto page = store_.Page(room, std::nullopt, options_.history_size);
-    std::vector<Message> rows = page.ok() ? std::move(page.value()) : std::vector<Message>{};
-    cache_.Fill(room, rows);
-    // Fill merges what arrived meanwhile; read back so the answer includes it.
-    if (auto cached = cache_.Recent(room, options_.history_size)) return std::move(*cached);
-    return rows;
+    const int n = options_.history_size;
+    auto stored = [&] {
+        auto page = store_.Page(room, std::nullopt, n);
+        return page.ok() ? std::move(page.value()) : std::vector<Message>{};
+    };
+    try {
+        if (auto cached = cache_.Recent(room, n)) return std::move(*cached);
+        std::vector<Message> rows = stored();
+        cache_.Fill(room, rows);
+        // Fill merges what arrived meanwhile; read back so the answer includes it.
+        if (auto cached = cache_.Recent(room, n)) return std::move(*cached);
+        return rows;
+    } catch (const std::exception& e) {
+        // The cache only speeds joins up: without it the store answers, with what it does not hold yet.
+        const std::string why = e.what();
+        if (cache_errors_.ShouldLog(why)) spdlog::warn("history cache unavailable, reading the store: {}", why);
+        return cache_.WithPending(room, stored(), n);
+    }
 }
 
 Result<std::vector<Message>> ChatService::Page(RoomId room, std::optional<MessageId> before, int limit) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/id_generator.h"
+#include "common/throttled_log.h"
 #include "domain/error.h"
 #include "domain/ports.h"
 
@@ -34,7 +35,8 @@ public:
     void Publish(Message message, MessageBus::DeliveryHandler done) { bus_.Publish(std::move(message), std::move(done)); }
 
     /// The newest `history_size` messages, newest first: from the cache, else from the store (filling the
-    /// cache). Blocks.
+    /// cache); from the store also when the cache fails (e.g. Redis is down), and then logged at most every
+    /// 10 s. Blocks; the store's failures propagate.
     std::vector<Message> Recent(RoomId room);
 
     /// Scroll-back: messages older than `before` (the newest when nullopt), newest first. Blocks. The
@@ -51,6 +53,7 @@ private:
     MessageStore& store_;
     IdGenerator& ids_;
     ChatOptions options_;
+    ThrottledLog cache_errors_{std::chrono::seconds(10)};
 };
 
 }  // namespace rooms

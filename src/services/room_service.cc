@@ -1,5 +1,7 @@
 #include "services/room_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include "services/validation.h"
 
 namespace rooms {
@@ -17,7 +19,13 @@ Result<Room> RoomService::Find(RoomId id) {
 
 Result<std::vector<std::string>> RoomService::Clients(RoomId id) {
     if (!rooms_.Find(id)) return NotFound("room not found");
-    return presence_.Online(id);
+    try {
+        return presence_.Online(id);
+    } catch (const std::exception& e) {
+        const std::string why = e.what();
+        if (presence_errors_.ShouldLog(why)) spdlog::warn("presence unavailable: {}", why);
+        return Unavailable("who is online is unknown right now: presence is unavailable");
+    }
 }
 
 }  // namespace rooms

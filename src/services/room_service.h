@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/throttled_log.h"
 #include "domain/error.h"
 #include "domain/ports.h"
 
@@ -16,12 +17,14 @@ public:
     Result<Room> Create(std::string_view name);
     std::vector<Room> List() { return rooms_.List(); }
     Result<Room> Find(RoomId id);
-    /// Nicknames connected to the room now, each once.
+    /// Nicknames connected to the room now, each once. Unavailable when presence cannot be read (e.g. Redis
+    /// is down), logged at most every 10 s.
     Result<std::vector<std::string>> Clients(RoomId id);
 
 private:
     RoomStore& rooms_;
     Presence& presence_;
+    ThrottledLog presence_errors_{std::chrono::seconds(10)};
 };
 
 }  // namespace rooms

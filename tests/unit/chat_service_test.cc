@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -136,6 +137,36 @@ TEST(ChatServicePendingTest, ScrollBackFromAMessageNotStoredYetWaitsForIt) {
     auto unknown = chat.Page(room, MessageId{99}, 10);
     ASSERT_FALSE(unknown.ok());
     EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+/// A cache that is down (Redis stopped): every call throws.
+struct DownCache : HistoryCache {
+    [[noreturn]] static void Fail() { throw std::runtime_error("redis: connection refused"); }
+    void Append(const Message&) override { Fail(); }
+    std::optional<std::vector<Message>> Recent(RoomId, int) override { Fail(); }
+    void Fill(RoomId, std::vector<Message>) override { Fail(); }
+};
+
+/// Without its cache, the websocket role still answers a join: the store's rows plus what the gateway fanned
+/// out that the store does not hold yet.
+TEST(ChatServiceCacheDownTest, RecentReadsTheStoreAndThePendingMessages) {
+    SqliteDatabase db(":memory:");
+    SqliteRoomStore rooms(db);
+    SqliteMessageStore store(db);
+    const RoomId room = rooms.Create("room", FixedTime()).id;
+    DownCache down;
+    struct Nowhere : MessageSink {
+        void OnMessage(const Message&) override {}
+    } hub;
+    RecentOverlay overlay(down, hub, RecentOverlayOptions{10, std::chrono::seconds(30), 100});
+    MemoryBus bus;
+    IdGenerator ids(4);
+    ChatService chat(bus, overlay, store, ids, ChatOptions{3, 4096});
+
+    store.InsertBatch(std::vector<Message>{MakeMessage(1, room), MakeMessage(2, room), MakeMessage(3, room)});
+    overlay.OnMessage(MakeMessage(3, room));
+    overlay.OnMessage(MakeMessage(4, room));  // fanned out, not stored yet
+    EXPECT_EQ(Ids(chat.Recent(room)), (std::vector<MessageId>{4, 3, 2}));
 }
 
 }  // namespace

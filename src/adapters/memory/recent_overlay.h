@@ -39,6 +39,7 @@ public:
     void AppendBatch(std::span<const Message> messages) override { shared_.AppendBatch(messages); }
     std::optional<std::vector<Message>> Recent(RoomId room, int limit) override;
     void Fill(RoomId room, std::vector<Message> newest_first) override { shared_.Fill(room, std::move(newest_first)); }
+    void Forget(std::span<const RoomId> rooms) override { shared_.Forget(rooms); }
     /// Kept here: fanned out in the last `window`.
     bool Pending(RoomId room, MessageId id) override;
     std::vector<Message> WithPending(RoomId room, std::vector<Message> newest_first, int limit) override;

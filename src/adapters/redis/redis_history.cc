@@ -155,4 +155,16 @@ void RedisHistoryCache::Fill(RoomId room, std::vector<Message> newest_first) {
     RunOne(pool_, command, "history fill");
 }
 
+void RedisHistoryCache::Forget(std::span<const RoomId> rooms) {
+    if (rooms.empty()) return;
+    RedisCommand del{{"DEL"}};
+    for (const RoomId room : rooms) {
+        const std::string key = ListKey(room);
+        del.args.push_back(key + ":ids");
+        del.args.push_back(key + ":filled");
+        del.args.push_back(key);
+    }
+    RunOne(pool_, del, "history forget");
+}
+
 }  // namespace rooms

@@ -43,6 +43,8 @@ public:
     std::optional<std::vector<Message>> Recent(RoomId room, int limit) override;
     /// Does nothing when the room is filled already (another instance won the race).
     void Fill(RoomId room, std::vector<Message> newest_first) override;
+    /// Deletes the rooms' keys (one DEL).
+    void Forget(std::span<const RoomId> rooms) override;
 
     /// The key of a room's message list (for tests and operators).
     std::string ListKey(RoomId room) const;

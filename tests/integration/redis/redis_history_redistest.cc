@@ -47,6 +47,22 @@ TEST_F(RedisHistoryTest, MissThenFillThenRecentNewestFirst) {
     EXPECT_EQ(cache.Recent(2, 10), std::nullopt);  // another room is still a miss
 }
 
+TEST_F(RedisHistoryTest, ForgetMakesTheRoomsAMissAgainAndLeavesOthers) {
+    auto cache = Cache(10);
+    cache.Fill(1, {MakeMessage(2, 1), MakeMessage(1, 1)});
+    cache.Fill(2, {MakeMessage(4, 2), MakeMessage(3, 2)});
+    cache.Fill(3, {MakeMessage(5, 3)});
+    const std::vector<RoomId> forget{1, 3, 99};  // 99 was never cached
+    cache.Forget(forget);
+    EXPECT_EQ(cache.Recent(1, 10), std::nullopt);
+    EXPECT_EQ(cache.Recent(3, 10), std::nullopt);
+    EXPECT_EQ(Ids(cache.Recent(2, 10)), (std::vector<MessageId>{4, 3}));
+    // Refilled from the store, the room holds what the store has, not what was cached before.
+    cache.Fill(1, {MakeMessage(7, 1), MakeMessage(2, 1), MakeMessage(1, 1)});
+    EXPECT_EQ(Ids(cache.Recent(1, 10)), (std::vector<MessageId>{7, 2, 1}));
+    EXPECT_NO_THROW(cache.Forget(std::vector<RoomId>{}));
+}
+
 TEST_F(RedisHistoryTest, EveryFieldSurvivesTheRoundTrip) {
     auto cache = Cache(10);
     Message m;
