@@ -87,14 +87,14 @@ class SlowClientTest : public SharedServerTest<SlowClientTest> {
 public:
     static std::map<std::string, std::string> Env() {
         return NoRateLimit({{"ROOMS_CHAT_SEND_QUEUE_MESSAGES", "16"},
-                            {"ROOMS_CHAT_MAX_MESSAGE_BYTES", "131072"},
-                            {"ROOMS_CHAT_MAX_FRAME_BYTES", "262144"}});
+                            {"ROOMS_CHAT_MAX_MESSAGE_BYTES", "65536"},
+                            {"ROOMS_CHAT_MAX_FRAME_BYTES", "131072"}});
     }
 };
 
 TEST_F(SlowClientTest, SlowClientIsDroppedWithoutSlowingTheOthers) {
-    constexpr int kMessages = 100;
-    constexpr std::size_t kSize = 128000;  // 100 x 128 KB: more than the socket buffers can hide
+    constexpr int kMessages = 200;
+    constexpr std::size_t kSize = 64000;  // 200 x 64 KB (the largest message): more than the socket buffers hide
     Api api(port());
     User fast = api.NewUser("fast"), reader = api.NewUser("reader"), slow = api.NewUser("slow");
     const std::string room = api.NewRoom(fast);
