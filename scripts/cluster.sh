@@ -6,7 +6,8 @@
 #   scripts/cluster.sh down     stops everything
 #   scripts/cluster.sh status
 #   scripts/cluster.sh kill NAME     kill -9 one process (websocket-1, consumer-2, ...) — for fault tests
-#   scripts/cluster.sh start NAME    start one process again
+#   scripts/cluster.sh stop NAME     stop one process gracefully (SIGTERM), or a service: pg, redis, kafka
+#   scripts/cluster.sh start NAME    start one process or service again
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${ROOMS_SERVICES_DIR:-$ROOT/.services}
@@ -126,13 +127,24 @@ case ${1:-} in
             echo "nginx: down"
         ;;
     kill) stop_one "$2" KILL ;;
+    stop)
+        case $2 in
+            pg | redis | kafka) "$ROOT/scripts/services.sh" stop "$2" ;;
+            *) stop_one "$2" TERM ;;
+        esac
+        ;;
     start)
-        export_env
-        start_one "$2"
-        wait_ready "$2" 60
+        case $2 in
+            pg | redis | kafka) "$ROOT/scripts/services.sh" start "$2" ;;
+            *)
+                export_env
+                start_one "$2"
+                wait_ready "$2" 60
+                ;;
+        esac
         ;;
     *)
-        echo "usage: $0 up|down|status|kill NAME|start NAME" >&2
+        echo "usage: $0 up|down|status|kill NAME|stop NAME|start NAME" >&2
         exit 2
         ;;
 esac

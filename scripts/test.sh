@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
 # Usage: scripts/test.sh [unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz ...]
+# (the cluster tier also runs the fault tests)
 # (default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -197,12 +198,17 @@ for tier in "${tiers[@]}"; do
                 # by restarted consumers, login through nginx.
                 CLUSTER=1 BENCH_KEEP_CLUSTER=1 scripts/bench.sh --smoke 2>&1 | tee "$out/bench.log"
                 record_summary_line "cluster: bench smoke" "$out/bench.log"
-                # Cross-gateway chat, /clients across instances, kill -9 of a consumer during 5,000 messages,
-                # kill -9 of a gateway (its users leave /clients within the presence TTL).
-                ROOMS_CLUSTER_URL=http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} \
+                # Cross-gateway chat, /clients across instances, kill -9 of a consumer during 10,000 messages,
+                # kill -9 of a gateway (its users leave /clients within the presence TTL); then the faults of
+                # docs/RELIABILITY.md (Kafka, PostgreSQL and Redis stopped, gateways killed, every role shut
+                # down, a slow client in a busy room). One at a time: they kill and stop shared processes.
+                export ROOMS_CLUSTER_URL=http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} \
                     ROOMS_CLUSTER_GATEWAYS=http://127.0.0.1:18081,http://127.0.0.1:18082 \
-                    ROOMS_CLUSTER_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_CLUSTER_SCRIPT=$PWD/scripts/cluster.sh \
-                    run_ctest cluster 1  # one at a time: these tests kill processes of the shared cluster
+                    ROOMS_CLUSTER_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_CLUSTER_REDIS_ADDRESS=$ROOMS_REDIS_ADDRESS \
+                    ROOMS_CLUSTER_KAFKA_BROKERS=$ROOMS_KAFKA_BROKERS ROOMS_CLUSTER_SCRIPT=$PWD/scripts/cluster.sh \
+                    ROOMS_CLUSTER_RUN_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster
+                run_ctest cluster 1
+                run_ctest faults 1
             else
                 record "cluster (did not come up)" 0 1
             fi

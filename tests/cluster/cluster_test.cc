@@ -27,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_util.h"
+#include "cluster_util.h"
 
 namespace rooms_cluster {
 namespace {
@@ -36,150 +36,10 @@ using namespace rooms_e2e;
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
-// ---------------------------------------------------------------- configuration
-
-std::string Env(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::string(v) : std::string();
-}
-
-// The port of "http://127.0.0.1:PORT[/]" (the e2e clients talk to loopback only); 0 when unparsable.
-unsigned short PortOf(const std::string& url) {
-    std::string s = url;
-    if (s.rfind("http://", 0) == 0) s = s.substr(7);
-    while (!s.empty() && s.back() == '/') s.pop_back();
-    const auto colon = s.rfind(':');
-    if (colon == std::string::npos) return 0;
-    const std::string host = s.substr(0, colon);
-    if (host != "127.0.0.1" && host != "localhost") return 0;
-    try {
-        const int p = std::stoi(s.substr(colon + 1));
-        return p > 0 && p < 65536 ? static_cast<unsigned short>(p) : 0;
-    } catch (...) {
-        return 0;
-    }
-}
-
-struct Config {
-    unsigned short nginx = 0;
-    std::vector<unsigned short> gateways;
-    std::string dsn;
-    std::string script;
-};
-
-// Fills `c` with what `need_*` asks for; returns the problems (empty: all there).
-std::string LoadConfig(Config& c, bool need_pg, bool need_script) {
-    std::string problems;
-    const std::string url = Env("ROOMS_CLUSTER_URL");
-    c.nginx = PortOf(url);
-    if (url.empty())
-        problems += "ROOMS_CLUSTER_URL is not set (nginx front, e.g. http://127.0.0.1:8080)\n";
-    else if (c.nginx == 0)
-        problems += "ROOMS_CLUSTER_URL='" + url + "' is not http://127.0.0.1:PORT\n";
-    const std::string gws = Env("ROOMS_CLUSTER_GATEWAYS");
-    if (gws.empty()) {
-        problems += "ROOMS_CLUSTER_GATEWAYS is not set (e.g. http://127.0.0.1:18081,http://127.0.0.1:18082)\n";
-    } else {
-        std::stringstream ss(gws);
-        std::string one;
-        while (std::getline(ss, one, ',')) {
-            const auto p = PortOf(one);
-            if (p == 0) problems += "ROOMS_CLUSTER_GATEWAYS: '" + one + "' is not http://127.0.0.1:PORT\n";
-            c.gateways.push_back(p);
-        }
-        if (c.gateways.size() < 2) problems += "ROOMS_CLUSTER_GATEWAYS must name 2 gateways, got '" + gws + "'\n";
-    }
-    if (need_pg) {
-        c.dsn = Env("ROOMS_CLUSTER_POSTGRES_DSN");
-        if (c.dsn.empty()) problems += "ROOMS_CLUSTER_POSTGRES_DSN is not set (libpq DSN of the cluster's PostgreSQL)\n";
-    }
-    if (need_script) {
-        c.script = Env("ROOMS_CLUSTER_SCRIPT");
-        if (c.script.empty()) problems += "ROOMS_CLUSTER_SCRIPT is not set (path of scripts/cluster.sh)\n";
-    }
-    return problems;
-}
-
-#define LOAD_CONFIG(cfg, pg, script)                                       \
-    Config cfg;                                                            \
-    {                                                                      \
-        const std::string problems_ = LoadConfig(cfg, pg, script);         \
-        ASSERT_TRUE(problems_.empty()) << "cluster test configuration:\n" << problems_; \
-    }
-
-// Runs `script verb name`; returns the exit status (0: ok).
-int RunScript(const std::string& script, const std::string& verb, const std::string& name) {
-    const std::string cmd = "'" + script + "' " + verb + " " + name + " >&2";
-    const int rc = std::system(cmd.c_str());
-    std::cerr << "cluster: `" << cmd << "` exited with " << rc << "\n";
-    return rc;
-}
-
-// Restores a killed process when it goes out of scope (even when the test failed).
-class RestoreGuard {
-public:
-    RestoreGuard(std::string script, std::string name) : script_(std::move(script)), name_(std::move(name)) {}
-    ~RestoreGuard() { Restore(); }
-    RestoreGuard(const RestoreGuard&) = delete;
-    RestoreGuard& operator=(const RestoreGuard&) = delete;
-    void Arm() { armed_ = true; }
-    int Restore() {
-        std::lock_guard lock(mu_);
-        if (!armed_) return 0;
-        armed_ = false;
-        return RunScript(script_, "start", name_);
-    }
-
-private:
-    std::mutex mu_;
-    std::string script_, name_;
-    bool armed_ = false;
-};
-
-// A run-unique prefix for nicknames, room names and contents (the cluster's database persists across runs).
-std::string RunTag() {
-    static const std::string tag = [] {
-        std::random_device rd;
-        std::ostringstream os;
-        os << "cl" << std::hex << std::setw(8) << std::setfill('0') << rd();
-        return os.str();
-    }();
-    return tag;
-}
-
-bool IsMessageFrom(const json::object& o, const std::string& user_id) {
-    return Str(o, "type") == "message" && Str(o, "user_id") == user_id;
-}
-
-// The nicknames /clients lists, or nullopt (and why) when the answer is not 200 + an array.
-std::optional<std::set<std::string>> ClientNicknames(const Api& api, const User& asker, const std::string& room,
-                                                     std::string* why) {
-    auto res = api.Clients(asker.access_token, room);
-    if (res.status != 200) {
-        if (why) *why = res.Describe();
-        return std::nullopt;
-    }
-    auto v = ParseJson(res.body);
-    if (!v || !v->is_array()) {
-        if (why) *why = "not an array: " + res.Describe();
-        return std::nullopt;
-    }
-    std::set<std::string> out;
-    for (const auto& e : v->as_array()) out.insert(Str(e, "nickname"));
-    return out;
-}
-
-double Percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const auto idx = static_cast<std::size_t>(std::min<double>(v.size() - 1, p / 100.0 * (v.size() - 1) + 0.5));
-    return v[idx];
-}
-
 // ---------------------------------------------------------------- 1. cross-gateway chat
 
 TEST(Cluster, ChatAcrossGatewaysBothWaysInOrder) {
-    LOAD_CONFIG(cfg, false, false);
+    LOAD_CONFIG(cfg);
     Api nginx(cfg.nginx, "/api");
     const User a = nginx.NewUser(RunTag() + "a");
     const User b = nginx.NewUser(RunTag() + "b");
@@ -234,7 +94,7 @@ TEST(Cluster, ChatAcrossGatewaysBothWaysInOrder) {
 // and the joiner's gateway may fan them out before or after the join, so its history adds what it fanned
 // out recently (RecentOverlay) and its hub delivers what comes after.
 TEST(Cluster, JoinRightAfterMessagesOnAnotherGatewayMissesAndDoublesNothing) {
-    LOAD_CONFIG(cfg, false, false);
+    LOAD_CONFIG(cfg);
     Api nginx(cfg.nginx, "/api");
     constexpr int kRounds = 5, kN = 10;
     const User a = nginx.NewUser(RunTag() + "ha");
@@ -283,7 +143,7 @@ TEST(Cluster, JoinRightAfterMessagesOnAnotherGatewayMissesAndDoublesNothing) {
 }
 
 TEST(Cluster, CrossGatewayLatency) {
-    LOAD_CONFIG(cfg, false, false);
+    LOAD_CONFIG(cfg);
     Api nginx(cfg.nginx, "/api");
     const User a = nginx.NewUser(RunTag() + "la");
     const User b = nginx.NewUser(RunTag() + "lb");
@@ -351,7 +211,7 @@ TEST(Cluster, CrossGatewayLatency) {
 // ---------------------------------------------------------------- 2. /clients across gateways
 
 TEST(Cluster, ClientsThroughNginxListsUsersOfBothGateways) {
-    LOAD_CONFIG(cfg, false, false);
+    LOAD_CONFIG(cfg);
     Api nginx(cfg.nginx, "/api");
     const User a = nginx.NewUser(RunTag() + "pa");
     const User b = nginx.NewUser(RunTag() + "pb");
@@ -398,49 +258,16 @@ struct Received {
     std::vector<std::string> tags;  // tagged contents in the order this client received them
 };
 
-class Pg {
-public:
-    explicit Pg(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {}
-    ~Pg() { PQfinish(conn_); }
-    bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
-    std::string error() const { return PQerrorMessage(conn_); }
-    // rows of (room_id, id, content) of the given rooms whose content starts with `prefix`, by room then seq.
-    bool Tagged(const std::vector<std::string>& rooms, const std::string& prefix,
-                std::vector<std::array<std::string, 3>>& out, std::string& err) {
-        std::string arr = "{";
-        for (std::size_t i = 0; i < rooms.size(); ++i) arr += (i ? "," : "") + rooms[i];
-        arr += "}";
-        const std::string like = prefix + "%";
-        const char* params[2] = {arr.c_str(), like.c_str()};
-        PGresult* r = PQexecParams(conn_,
-                                   "SELECT room_id::text, id::text, content FROM messages "
-                                   "WHERE room_id = ANY($1::bigint[]) AND content LIKE $2 ORDER BY room_id, seq",
-                                   2, nullptr, params, nullptr, nullptr, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            err = PQresultErrorMessage(r);
-            PQclear(r);
-            return false;
-        }
-        out.clear();
-        for (int i = 0; i < PQntuples(r); ++i)
-            out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
-        PQclear(r);
-        return true;
-    }
-
-private:
-    PGconn* conn_;
-};
-
 TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
-    LOAD_CONFIG(cfg, true, true);
+    LOAD_CONFIG(cfg, .pg = true, .redis = true, .script = true);
     Pg pg(cfg.dsn);
     ASSERT_TRUE(pg.ok()) << "PostgreSQL (" << cfg.dsn << "): " << pg.error();
     Api nginx(cfg.nginx, "/api");
 
-    constexpr int kRooms = 4, kSendersPerRoom = 2, kSenders = kRooms * kSendersPerRoom;
-    constexpr int kTotal = 5000, kPerSender = kTotal / kSenders;
-    constexpr int kKillAt = 1000, kStartAt = 3000;
+    constexpr int kRooms = 20, kSendersPerRoom = 1, kSenders = kRooms * kSendersPerRoom;
+    constexpr int kTotal = 10000, kPerSender = kTotal / kSenders;
+    constexpr int kKillAt = 2000, kStartAt = 6000;
+    constexpr int kHistorySize = 100;  // chat.history_size of the cluster (the default)
     const std::string run = RunTag() + "k" + std::to_string(std::random_device{}() % 100000);
 
     std::vector<std::string> rooms;
@@ -452,8 +279,8 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
     for (int s = 0; s < kSenders; ++s) senders.push_back(nginx.NewUser(RunTag() + "s"));
     ASSERT_FALSE(HasFailure());
 
-    // Sender s: room s / 2, gateway s % 2. Observer r: room r, gateway (r + 1) % 2 — one of each room's
-    // members is on each gateway, and each room is also watched from the gateway of its other sender.
+    // Sender s: room s, gateway s % 2. Observer r: room r, gateway (r + 1) % 2 — each room has a member on
+    // each gateway.
     std::vector<Member> sm(kSenders), om(kRooms);
     for (int r = 0; r < kRooms; ++r) {
         om[r] = Join(cfg.gateways[(r + 1) % 2], rooms[r], observers[r]);
@@ -653,13 +480,42 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
             EXPECT_TRUE(prefix) << "room " << r << ": sender " << s << "'s received order (" << rx.size()
                                 << " messages) is not a prefix of the stored order (" << stored.size() << ")";
         }
+        // One sender per room: the stored order is its send order.
+        if (kSendersPerRoom == 1) {
+            EXPECT_TRUE(stored_acked == acked[r]) << "room " << r << ": stored order != send order";
+        }
     }
+
+    // Redis: each room's history list is the newest rows of PostgreSQL (the consumers write it after the rows
+    // and before committing; polled, as the last batch may still be on its way).
+    int redis_mismatches = 0;
+    const auto redis_deadline = SteadyClock::now() + 20s;
+    for (int r = 0; r < kRooms; ++r) {
+        std::vector<std::string> newest;
+        std::optional<std::vector<std::string>> cached;
+        std::string why;
+        do {
+            ASSERT_TRUE(pg.NewestIds(rooms[r], kHistorySize, newest, why)) << why;
+            cached = RedisHistoryIds(cfg.redis, rooms[r], why);
+            if (cached && *cached == newest) break;
+            std::this_thread::sleep_for(200ms);
+        } while (SteadyClock::now() < redis_deadline);
+        ASSERT_TRUE(cached) << "redis " << cfg.redis << ": " << why;
+        if (*cached != newest) {
+            ++redis_mismatches;
+            ADD_FAILURE() << "room " << r << ": the Redis history (" << cached->size() << " ids, newest "
+                          << (cached->empty() ? "-" : cached->front()) << ") is not the newest " << newest.size()
+                          << " PostgreSQL rows (newest " << (newest.empty() ? "-" : newest.front()) << ")";
+        }
+    }
+    std::cout << "[cluster] kill -9 consumer-1: Redis history lists equal to the newest " << kHistorySize
+              << " PostgreSQL rows in " << kRooms - redis_mismatches << " of " << kRooms << " rooms" << std::endl;
 }
 
 // ---------------------------------------------------------------- 4. kill -9 a gateway
 
 TEST(Cluster, KillGatewayDropsItsUsersFromClientsWithinPresenceTtl) {
-    LOAD_CONFIG(cfg, false, true);
+    LOAD_CONFIG(cfg, .script = true);
     Api nginx(cfg.nginx, "/api");
     Api gw1(cfg.gateways[0]);
     const User u = nginx.NewUser(RunTag() + "g");
