@@ -127,21 +127,6 @@ Pg::~Pg() { PQfinish(conn_); }
 bool Pg::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 std::string Pg::error() const { return PQerrorMessage(conn_); }
 
-namespace {
-
-// Runs a query, reconnecting once when the connection broke (the fault tests restart PostgreSQL).
-PGresult* Query(PGconn* conn, const char* sql, int n, const char* const* params) {
-    PGresult* r = PQexecParams(conn, sql, n, nullptr, params, nullptr, nullptr, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQstatus(conn) != CONNECTION_OK) {
-        PQclear(r);
-        PQreset(conn);
-        r = PQexecParams(conn, sql, n, nullptr, params, nullptr, nullptr, 0);
-    }
-    return r;
-}
-
-}  // namespace
-
 bool Pg::Tagged(const std::vector<std::string>& rooms, const std::string& prefix,
                 std::vector<std::array<std::string, 3>>& out, std::string& err) {
     std::string arr = "{";
@@ -149,35 +134,35 @@ bool Pg::Tagged(const std::vector<std::string>& rooms, const std::string& prefix
     arr += "}";
     const std::string like = prefix + "%";
     const char* params[2] = {arr.c_str(), like.c_str()};
-    PGresult* r = Query(conn_,
-                        "SELECT room_id::text, id::text, content FROM messages "
-                        "WHERE room_id = ANY($1::bigint[]) AND content LIKE $2 ORDER BY room_id, seq",
-                        2, params);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        err = PQresultErrorMessage(r);
-        PQclear(r);
-        return false;
-    }
     out.clear();
-    for (int i = 0; i < PQntuples(r); ++i) out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
-    PQclear(r);
-    return true;
+    return Rows(
+        "SELECT room_id::text, id::text, content FROM messages "
+        "WHERE room_id = ANY($1::bigint[]) AND content LIKE $2 ORDER BY room_id, seq",
+        params, err, [&](PGresult* r, int i) { out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)}); });
 }
 
 bool Pg::NewestIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err) {
     const std::string n = std::to_string(limit);
     const char* params[2] = {room.c_str(), n.c_str()};
-    PGresult* r = Query(conn_, "SELECT id::text FROM messages WHERE room_id = $1::bigint ORDER BY seq DESC LIMIT $2::int",
-                        2, params);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        err = PQresultErrorMessage(r);
-        PQclear(r);
-        return false;
-    }
     out.clear();
-    for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0));
+    return Rows("SELECT id::text FROM messages WHERE room_id = $1::bigint ORDER BY seq DESC LIMIT $2::int", params, err,
+                [&](PGresult* r, int i) { out.emplace_back(PQgetvalue(r, i, 0)); });
+}
+
+bool Pg::Rows(const char* sql, const char* const (&params)[2], std::string& err,
+              const std::function<void(PGresult*, int)>& row) {
+    // Reconnects once when the connection broke (the fault tests restart PostgreSQL).
+    PGresult* r = PQexecParams(conn_, sql, 2, nullptr, params, nullptr, nullptr, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQstatus(conn_) != CONNECTION_OK) {
+        PQclear(r);
+        PQreset(conn_);
+        r = PQexecParams(conn_, sql, 2, nullptr, params, nullptr, nullptr, 0);
+    }
+    const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) err = PQresultErrorMessage(r);
+    for (int i = 0; ok && i < PQntuples(r); ++i) row(r, i);
     PQclear(r);
-    return true;
+    return ok;
 }
 
 std::optional<std::vector<std::string>> RedisHistoryIds(const std::string& address, const std::string& room,

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <array>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -89,6 +90,10 @@ public:
     bool NewestIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err);
 
 private:
+    // Runs a two-parameter query, calling `row` for each row; false and why on failure.
+    bool Rows(const char* sql, const char* const (&params)[2], std::string& err,
+              const std::function<void(PGresult*, int)>& row);
+
     PGconn* conn_;
 };
 

@@ -381,55 +381,64 @@ void ExpectAllReady(const Config& cfg, std::chrono::seconds timeout) {
     for (auto port : kConsumerPorts) EXPECT_TRUE(WaitReadyz(port, timeout, Ready, &last)) << "consumer " << port << ": " << last;
 }
 
+// The fault scenarios that run chat traffic while they inject their fault.
+class Faults : public ::testing::Test {
+protected:
+    // Loads the configuration (failing the test when incomplete), connects to PostgreSQL, starts `options`'
+    // traffic and waits until it had 100 messages accepted. Call it in ASSERT_NO_FATAL_FAILURE.
+    void StartTraffic(TrafficOptions options, Needs needs = {.pg = true, .script = true}) {
+        const std::string problems = LoadConfig(cfg_, needs);
+        ASSERT_TRUE(problems.empty()) << "cluster test configuration:\n" << problems;
+        pg_ = std::make_unique<Pg>(cfg_.dsn);
+        ASSERT_TRUE(pg_->ok()) << pg_->error();
+        traffic_ = std::make_unique<Traffic>(cfg_, options);
+        ASSERT_FALSE(HasFailure());
+        ASSERT_TRUE(traffic_->Start());
+        ASSERT_TRUE(traffic_->WaitAccepted(100, 30s));
+    }
+
+    Config cfg_;
+    std::unique_ptr<Pg> pg_;
+    std::unique_ptr<Traffic> traffic_;
+};
+
 // ---------------------------------------------------------------- 3. Kafka broker restart
 
-TEST(Faults, KafkaBrokerRestartDuringSendsLosesNothingAndAnswersEverySend) {
-    LOAD_CONFIG(cfg, .pg = true, .script = true);
-    Pg pg(cfg.dsn);
-    ASSERT_TRUE(pg.ok()) << pg.error();
-    Traffic traffic(cfg, TrafficOptions{.rooms = 4, .pace = 50ms});
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(traffic.Start());
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s));
+TEST_F(Faults, KafkaBrokerRestartDuringSendsLosesNothingAndAnswersEverySend) {
+    ASSERT_NO_FATAL_FAILURE(StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms}));
 
-    RestoreGuard guard(cfg.script, "kafka");
+    RestoreGuard guard(cfg_.script, "kafka");
     guard.Arm();
     const auto t0 = SteadyClock::now();
-    EXPECT_EQ(RunScript(cfg.script, "stop", "kafka"), 0);
+    EXPECT_EQ(RunScript(cfg_.script, "stop", "kafka"), 0);
     const double stopped_s = Since(t0);
     std::this_thread::sleep_for(3s);
     EXPECT_EQ(guard.Restore(), 0) << "starting Kafka again";
     const double started_s = Since(t0);
     // Chat resumes: 200 more messages accepted after the broker is back.
-    const bool resumed = traffic.WaitAccepted(200, 90s);
+    const bool resumed = traffic_->WaitAccepted(200, 90s);
     const double resumed_s = Since(t0);
-    traffic.Stop();
+    traffic_->Stop();
     EXPECT_TRUE(resumed) << "chat did not resume within 90 s of the broker's start";
-    const auto t = traffic.totals();
+    const auto t = traffic_->totals();
     std::cout << std::fixed << std::setprecision(1) << "[faults] Kafka restart: stopped in " << stopped_s
               << " s, started again at " << started_s << " s, 200 more accepted at " << resumed_s << " s; "
               << Traffic::Describe(t) << std::endl;
     EXPECT_EQ(t.silent, 0) << "every send gets its echo or an error frame";
     EXPECT_EQ(t.cut, 0);
-    traffic.ExpectStoredExactlyOnce(pg, 90s);
-    traffic.ExpectDelivered();
-    ExpectAllReady(cfg, 60s);
+    traffic_->ExpectStoredExactlyOnce(*pg_, 90s);
+    traffic_->ExpectDelivered();
+    ExpectAllReady(cfg_, 60s);
 }
 
 // ---------------------------------------------------------------- 4. PostgreSQL stopped for 30 s
 
-TEST(Faults, PostgresStoppedThirtySecondsConsumersWaitAndCatchUp) {
-    LOAD_CONFIG(cfg, .pg = true, .script = true);
-    Pg pg(cfg.dsn);
-    ASSERT_TRUE(pg.ok()) << pg.error();
-    Traffic traffic(cfg, TrafficOptions{.rooms = 4, .pace = 50ms});
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(traffic.Start());
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s));
+TEST_F(Faults, PostgresStoppedThirtySecondsConsumersWaitAndCatchUp) {
+    ASSERT_NO_FATAL_FAILURE(StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms}));
 
-    RestoreGuard guard(cfg.script, "pg");
+    RestoreGuard guard(cfg_.script, "pg");
     guard.Arm();
-    ASSERT_EQ(RunScript(cfg.script, "stop", "pg"), 0);
+    ASSERT_EQ(RunScript(cfg_.script, "stop", "pg"), 0);
     const auto stopped = SteadyClock::now();
     // Meanwhile: each consumer's /readyz says why it is not ready, and the gateways keep chatting.
     for (auto port : kConsumerPorts) {
@@ -439,48 +448,43 @@ TEST(Faults, PostgresStoppedThirtySecondsConsumersWaitAndCatchUp) {
         }, &last)) << "consumer " << port << " /readyz while PostgreSQL is down: " << last;
         std::cout << "[faults] consumer " << port << " /readyz, PostgreSQL down: " << last.substr(0, 300) << std::endl;
     }
-    const int before = traffic.totals().accepted;
+    const int before = traffic_->totals().accepted;
     std::this_thread::sleep_until(stopped + 30s);
-    const int during = traffic.totals().accepted - before;
+    const int during = traffic_->totals().accepted - before;
     EXPECT_GT(during, 200) << "messages accepted while PostgreSQL was down";
     EXPECT_EQ(guard.Restore(), 0) << "starting PostgreSQL again";
     const auto started = SteadyClock::now();
     std::string last;
     for (auto port : kConsumerPorts) EXPECT_TRUE(WaitReadyz(port, 60s, Ready, &last)) << "consumer " << port << ": " << last;
     const double ready_s = Since(started);
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s));
-    traffic.Stop();
-    const auto t = traffic.totals();
+    ASSERT_TRUE(traffic_->WaitAccepted(100, 30s));
+    traffic_->Stop();
+    const auto t = traffic_->totals();
     std::cout << std::fixed << std::setprecision(1) << "[faults] PostgreSQL stopped 30 s: " << during
               << " messages accepted meanwhile; consumers ready " << ready_s << " s after its start; "
               << Traffic::Describe(t) << std::endl;
     EXPECT_EQ(t.refused + t.silent + t.cut, 0) << "the gateways keep chatting without PostgreSQL";
-    traffic.ExpectStoredExactlyOnce(pg, 90s);
-    traffic.ExpectDelivered();
-    ExpectAllReady(cfg, 60s);
+    traffic_->ExpectStoredExactlyOnce(*pg_, 90s);
+    traffic_->ExpectDelivered();
+    ExpectAllReady(cfg_, 60s);
 }
 
 // ---------------------------------------------------------------- 5. Redis stopped
 
-TEST(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
-    LOAD_CONFIG(cfg, .pg = true, .redis = true, .script = true);
-    Pg pg(cfg.dsn);
-    ASSERT_TRUE(pg.ok()) << pg.error();
-    Api nginx(cfg.nginx, "/api");
+TEST_F(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
+    ASSERT_NO_FATAL_FAILURE(StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms}, Needs{.pg = true, .redis = true, .script = true}));
+    Api nginx(cfg_.nginx, "/api");
     User asker = nginx.NewUser(RunTag() + "rq");
     User late = nginx.NewUser(RunTag() + "rl");
-    Traffic traffic(cfg, TrafficOptions{.rooms = 4, .pace = 50ms});
     ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(traffic.Start());
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s));
-    const std::string room = traffic.rooms()[0];
+    const std::string room = traffic_->rooms()[0];
 
-    RestoreGuard guard(cfg.script, "redis");
+    RestoreGuard guard(cfg_.script, "redis");
     guard.Arm();
-    ASSERT_EQ(RunScript(cfg.script, "stop", "redis"), 0);
+    ASSERT_EQ(RunScript(cfg_.script, "stop", "redis"), 0);
     const auto stopped = SteadyClock::now();
     // The gateways say they are degraded, and still serve.
-    for (auto port : cfg.gateways) {
+    for (auto port : cfg_.gateways) {
         std::string last;
         EXPECT_TRUE(WaitReadyz(port, 10s, [](int status, const std::string& body) {
             return status == 200 && body.find("degraded") != std::string::npos && body.find("redis") != std::string::npos;
@@ -491,12 +495,12 @@ TEST(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
     auto clients = nginx.Clients(asker.access_token, room);
     EXPECT_EQ(clients.status, 503) << clients.Describe();
     // A user joining now gets the history from PostgreSQL (plus what the gateway fanned out recently).
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s)) << "chat stopped without Redis";
-    Member joiner = Join(cfg.gateways[0], room, late);
+    ASSERT_TRUE(traffic_->WaitAccepted(100, 30s)) << "chat stopped without Redis";
+    Member joiner = Join(cfg_.gateways[0], room, late);
     ASSERT_TRUE(joiner.ws) << "joining without Redis";
     int tagged = 0;
     for (const auto& m : joiner.history)
-        if (Str(m, "content").rfind(traffic.run() + "-", 0) == 0) ++tagged;
+        if (Str(m, "content").rfind(traffic_->run() + "-", 0) == 0) ++tagged;
     EXPECT_GE(tagged, 50) << "history while Redis is down: " << joiner.history.size() << " messages, " << tagged
                           << " of this test";
     std::this_thread::sleep_until(stopped + 10s);
@@ -516,23 +520,23 @@ TEST(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
     }
     const double presence_s = Since(started);
     EXPECT_TRUE(back) << late.nickname << " not in /clients 30 s after Redis returned: " << why;
-    ExpectAllReady(cfg, 30s);
+    ExpectAllReady(cfg_, 30s);
     const double ready_s = Since(started);
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s));
-    traffic.Stop();
+    ASSERT_TRUE(traffic_->WaitAccepted(100, 30s));
+    traffic_->Stop();
     joiner.ws->Close();
-    const auto t = traffic.totals();
+    const auto t = traffic_->totals();
     std::cout << std::fixed << std::setprecision(1) << "[faults] Redis stopped ~10 s: joiner's history had " << tagged
               << " of this test's messages; presence back " << presence_s << " s and every /readyz ready " << ready_s
               << " s after Redis started; " << Traffic::Describe(t) << std::endl;
     EXPECT_EQ(t.refused + t.silent + t.cut, 0) << "chat goes on without Redis";
-    traffic.ExpectStoredExactlyOnce(pg, 90s);
-    traffic.ExpectDelivered();
+    traffic_->ExpectStoredExactlyOnce(*pg_, 90s);
+    traffic_->ExpectDelivered();
     // The history cache is right again: a join now gets the newest rows of PostgreSQL.
     std::vector<std::string> newest;
-    ASSERT_TRUE(pg.NewestIds(room, 100, newest, why)) << why;
+    ASSERT_TRUE(pg_->NewestIds(room, 100, newest, why)) << why;
     User again = nginx.NewUser(RunTag() + "ra");
-    Member after = Join(cfg.gateways[1], room, again);
+    Member after = Join(cfg_.gateways[1], room, again);
     ASSERT_TRUE(after.ws);
     std::vector<std::string> ids;
     for (const auto& m : after.history) ids.push_back(Str(m, "id"));
@@ -547,58 +551,47 @@ TEST(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
 
 // ---------------------------------------------------------------- 2. kill -9 of a gateway, clients reconnect
 
-TEST(Faults, KillGatewayClientsReconnectThroughNginxAndNothingIsLostOrDoubled) {
-    LOAD_CONFIG(cfg, .pg = true, .script = true);
-    Pg pg(cfg.dsn);
-    ASSERT_TRUE(pg.ok()) << pg.error();
-    Traffic traffic(cfg, TrafficOptions{.rooms = 4, .pace = 50ms, .reconnect = true});
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(traffic.Start());
-    ASSERT_TRUE(traffic.WaitAccepted(100, 30s));
+TEST_F(Faults, KillGatewayClientsReconnectThroughNginxAndNothingIsLostOrDoubled) {
+    ASSERT_NO_FATAL_FAILURE(StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms, .reconnect = true}));
 
-    RestoreGuard guard(cfg.script, "websocket-2");
+    RestoreGuard guard(cfg_.script, "websocket-2");
     guard.Arm();
-    ASSERT_EQ(RunScript(cfg.script, "kill", "websocket-2"), 0);
+    ASSERT_EQ(RunScript(cfg_.script, "kill", "websocket-2"), 0);
     const auto killed = SteadyClock::now();
     // Its clients reconnect through nginx to websocket-1 and go on.
-    const bool resumed = traffic.WaitAccepted(200, 60s);
+    const bool resumed = traffic_->WaitAccepted(200, 60s);
     const double resumed_s = Since(killed);
-    traffic.Stop();
+    traffic_->Stop();
     EXPECT_TRUE(resumed);
-    const auto t = traffic.totals();
+    const auto t = traffic_->totals();
     std::cout << std::fixed << std::setprecision(1) << "[faults] kill -9 websocket-2: 200 more accepted " << resumed_s
               << " s later; " << Traffic::Describe(t) << std::endl;
     EXPECT_GE(t.reconnects, 4) << "the clients of websocket-2 (2 senders, 2 observers) reconnect";
     EXPECT_EQ(t.refused + t.silent, 0);
-    traffic.ExpectStoredExactlyOnce(pg, 90s);
-    traffic.ExpectDelivered();
+    traffic_->ExpectStoredExactlyOnce(*pg_, 90s);
+    traffic_->ExpectDelivered();
     EXPECT_EQ(guard.Restore(), 0);
 }
 
 // ---------------------------------------------------------------- 8. graceful shutdown of every role
 
-TEST(Faults, GracefulShutdownOfEachRoleUnderLoadLosesNothingAndClosesWith1001) {
-    LOAD_CONFIG(cfg, .pg = true, .script = true);
-    Pg pg(cfg.dsn);
-    ASSERT_TRUE(pg.ok()) << pg.error();
-    Traffic traffic(cfg, TrafficOptions{.rooms = 4, .pace = 50ms, .reconnect = true});
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(traffic.Start());
+TEST_F(Faults, GracefulShutdownOfEachRoleUnderLoadLosesNothingAndClosesWith1001) {
+    ASSERT_NO_FATAL_FAILURE(StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms, .reconnect = true}));
     for (const std::string name : {"consumer-1", "websocket-1", "consumer-2", "websocket-2"}) {
-        ASSERT_TRUE(traffic.WaitAccepted(100, 60s)) << "before stopping " << name;
-        RestoreGuard guard(cfg.script, name);
+        ASSERT_TRUE(traffic_->WaitAccepted(100, 60s)) << "before stopping " << name;
+        RestoreGuard guard(cfg_.script, name);
         guard.Arm();
         const auto t0 = SteadyClock::now();
-        EXPECT_EQ(RunScript(cfg.script, "stop", name), 0) << name;
+        EXPECT_EQ(RunScript(cfg_.script, "stop", name), 0) << name;
         const double stop_s = Since(t0);
-        EXPECT_TRUE(traffic.WaitAccepted(100, 60s)) << "chat did not go on with " << name << " stopped";
+        EXPECT_TRUE(traffic_->WaitAccepted(100, 60s)) << "chat did not go on with " << name << " stopped";
         EXPECT_EQ(guard.Restore(), 0) << name;
         std::cout << std::fixed << std::setprecision(1) << "[faults] SIGTERM " << name << ": exited in " << stop_s
                   << " s" << std::endl;
     }
-    ASSERT_TRUE(traffic.WaitAccepted(100, 60s));
-    traffic.Stop();
-    const auto t = traffic.totals();
+    ASSERT_TRUE(traffic_->WaitAccepted(100, 60s));
+    traffic_->Stop();
+    const auto t = traffic_->totals();
     std::cout << "[faults] graceful shutdowns: " << Traffic::Describe(t) << std::endl;
     EXPECT_EQ(t.refused + t.silent, 0);
     // Every connection a gateway ended was closed with 1001 (going away), none dropped.
@@ -608,9 +601,9 @@ TEST(Faults, GracefulShutdownOfEachRoleUnderLoadLosesNothingAndClosesWith1001) {
         EXPECT_EQ(code, 1001) << n << " connections ended with " << code;
     }
     EXPECT_GE(closes, 4) << "each gateway's 2 senders and 2 observers were closed";
-    traffic.ExpectStoredExactlyOnce(pg, 90s);
-    traffic.ExpectDelivered();
-    ExpectAllReady(cfg, 60s);
+    traffic_->ExpectStoredExactlyOnce(*pg_, 90s);
+    traffic_->ExpectDelivered();
+    ExpectAllReady(cfg_, 60s);
 }
 
 // ---------------------------------------------------------------- 6. poison records
@@ -715,7 +708,7 @@ std::string MessageJson(std::int64_t id, const std::string& room, const std::str
     return json::serialize(o);
 }
 
-TEST(Faults, PoisonRecordsGoToTheDeadLetterTopicAndTheNextMessagesPersist) {
+TEST_F(Faults, PoisonRecordsGoToTheDeadLetterTopicAndTheNextMessagesPersist) {
     LOAD_CONFIG(cfg, .pg = true);
     const std::string brokers = Env("ROOMS_CLUSTER_KAFKA_BROKERS");
     ASSERT_FALSE(brokers.empty()) << "ROOMS_CLUSTER_KAFKA_BROKERS is not set (the cluster's Kafka, HOST:PORT)";
@@ -798,7 +791,7 @@ long RssKb(const std::string& pidfile) {
     return -1;
 }
 
-TEST(Faults, SlowClientInARoomOfFiftyIsDroppedAndTheOthersGetEverything) {
+TEST_F(Faults, SlowClientInARoomOfFiftyIsDroppedAndTheOthersGetEverything) {
     LOAD_CONFIG(cfg);
     const std::string run_dir = Env("ROOMS_CLUSTER_RUN_DIR");
     ASSERT_FALSE(run_dir.empty()) << "ROOMS_CLUSTER_RUN_DIR is not set (the cluster's pid files, e.g. .services/cluster)";
