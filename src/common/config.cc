@@ -10,6 +10,8 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "common/message_codec.h"
+
 extern char** environ;
 
 namespace rooms {
@@ -146,10 +148,9 @@ std::vector<Setting> MakeSettings() {
 
     add_int("chat.history_size", "messages sent to a client when it joins",
             [](Config& c) -> auto& { return c.chat.history_size; }, 0, 10000);
-    // 65536 is also the database's limit (migrations/postgres/0002_message_limits): a gateway never accepts a
-    // message the consumers could not store.
+    // At most the database's limit: a gateway never accepts a message the consumers could not store.
     add_int("chat.max_message_bytes", "largest message content in bytes (at most 65536, the database's limit)",
-            [](Config& c) -> auto& { return c.chat.max_message_bytes; }, 1, 65536);
+            [](Config& c) -> auto& { return c.chat.max_message_bytes; }, 1, kMaxContentBytes);
     add_int("chat.max_frame_bytes", "largest WebSocket frame; above it the connection closes with 1009",
             [](Config& c) -> auto& { return c.chat.max_frame_bytes; }, 1024, 16 << 20);
     add_int("chat.send_queue_messages", "messages queued per connection before a slow client is dropped",

@@ -7,6 +7,7 @@
 // so every message of a room lands in one partition and keeps its order. Unknown fields are ignored when
 // decoding, so a newer producer can add fields without breaking older consumers.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,11 @@
 #include "domain/types.h"
 
 namespace rooms {
+
+/// The most content bytes a message may have anywhere: the upper bound of chat.max_message_bytes and the
+/// database's limit (migrations/postgres/0002_message_limits). A record over it comes from no gateway: consumers
+/// dead-letter it and fan-outs do not show it.
+inline constexpr std::size_t kMaxContentBytes = 65536;
 
 /// "message", "join" or "leave".
 std::string_view MessageTypeName(MessageType type);

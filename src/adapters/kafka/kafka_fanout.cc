@@ -101,6 +101,10 @@ struct KafkaFanout::Impl {
             return;
         }
         Result<Message> message = DecodeMessage({static_cast<const char*>(m.payload), m.len});
+        if (message && message->content.size() > kMaxContentBytes) {
+            message = InvalidArgument("content of " + std::to_string(message->content.size()) + " bytes, over the " +
+                                      std::to_string(kMaxContentBytes) + " no gateway accepts");
+        }
         if (!message) {
             invalid.fetch_add(1, std::memory_order_relaxed);
             spdlog::warn("kafka fan-out: skipping record {}[{}]@{}: {}", options.topic, m.partition, m.offset,

@@ -177,16 +177,19 @@ TEST_F(KafkaBusFanoutTest, FanoutSkipsInvalidRecords) {
 
     Message first = MakeMessage(1, 3);
     Message second = MakeMessage(2, 3);
+    // Also content over the limit no gateway exceeds (the consumers dead-letter it): not shown to anybody.
+    Message too_long = MakeMessage(4, 3);
+    too_long.content.assign(kMaxContentBytes + 1, 'x');
     ProduceRaw(brokers_, topic_, 0,
                {{"3", EncodeMessage(first)}, {"3", "this is not JSON"}, {"3", R"({"id":5})"},
-                {"3", EncodeMessage(second)}});
+                {"3", EncodeMessage(too_long)}, {"3", EncodeMessage(second)}});
     ASSERT_TRUE(sink.WaitForCount(2, 20s));
     std::this_thread::sleep_for(200ms);
     std::vector<Message> received = sink.Messages();
     ASSERT_EQ(received.size(), 2u);
     EXPECT_EQ(received[0].id, 1);
     EXPECT_EQ(received[1].id, 2);
-    EXPECT_EQ(fanout.InvalidRecords(), 2u);
+    EXPECT_EQ(fanout.InvalidRecords(), 3u);
 }
 
 TEST_F(KafkaBusFanoutTest, FanoutWaitsForATopicCreatedLater) {
