@@ -97,44 +97,53 @@ TEST_F(ChatServiceTest, HistorySizeZeroSendsNothing) {
     EXPECT_TRUE(no_history.Recent(room_).empty());
 }
 
-/// The `websocket` role's view: a message fanned out by Kafka reaches the store only when a consumer writes
-/// it. Scroll-back from it waits for that instead of answering 404.
-TEST(ChatServicePendingTest, ScrollBackFromAMessageNotStoredYetWaitsForIt) {
-    SqliteDatabase db(":memory:");
-    SqliteRoomStore rooms(db);
-    SqliteMessageStore store(db);
-    const RoomId room = rooms.Create("room", FixedTime()).id;
-    MemoryHistoryCache shared(10);
-    shared.Fill(room, {});
+/// The `websocket` role's chat: a RecentOverlay (what the gateway fanned out) in front of the shared cache,
+/// over a store that a consumer writes later.
+struct GatewayChat {
     struct Nowhere : MessageSink {
         void OnMessage(const Message&) override {}
-    } hub;
-    RecentOverlay overlay(shared, hub, RecentOverlayOptions{10, std::chrono::seconds(30), 100});
+    };
+    GatewayChat(HistoryCache& shared, ChatOptions options) : overlay(shared, hub, {10, std::chrono::seconds(30), 100}),
+                                                            chat(bus, overlay, store, ids, options) {}
+    SqliteDatabase db{":memory:"};
+    SqliteRoomStore rooms{db};
+    SqliteMessageStore store{db};
+    const RoomId room = rooms.Create("room", FixedTime()).id;
+    Nowhere hub;
+    RecentOverlay overlay;
     MemoryBus bus;
-    IdGenerator ids(4);
-    ChatService chat(bus, overlay, store, ids, ChatOptions{10, 4096, std::chrono::milliseconds(5000)});
+    IdGenerator ids{4};
+    ChatService chat;
+};
 
-    const std::vector<Message> older{MakeMessage(1, room), MakeMessage(2, room)};
-    store.InsertBatch(older);
-    const Message pending = MakeMessage(3, room);
-    overlay.OnMessage(pending);
+/// A message fanned out by Kafka reaches the store only when a consumer writes it. Scroll-back from it waits
+/// for that instead of answering 404.
+TEST(ChatServicePendingTest, ScrollBackFromAMessageNotStoredYetWaitsForIt) {
+    MemoryHistoryCache shared(10);
+    GatewayChat g(shared, ChatOptions{10, 4096, std::chrono::milliseconds(5000)});
+    shared.Fill(g.room, {});
+
+    const std::vector<Message> older{MakeMessage(1, g.room), MakeMessage(2, g.room)};
+    g.store.InsertBatch(older);
+    const Message pending = MakeMessage(3, g.room);
+    g.overlay.OnMessage(pending);
     std::thread consumer([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        store.InsertBatch(std::vector<Message>{pending});
+        g.store.InsertBatch(std::vector<Message>{pending});
     });
-    auto page = chat.Page(room, MessageId{3}, 10);
+    auto page = g.chat.Page(g.room, MessageId{3}, 10);
     consumer.join();
     ASSERT_TRUE(page.ok()) << page.error().message;
     EXPECT_EQ(Ids(page.value()), (std::vector<MessageId>{2, 1}));
 
     // The newest page has what is stored and what is not yet.
-    overlay.OnMessage(MakeMessage(4, room));
-    auto newest = chat.Page(room, std::nullopt, 3);
+    g.overlay.OnMessage(MakeMessage(4, g.room));
+    auto newest = g.chat.Page(g.room, std::nullopt, 3);
     ASSERT_TRUE(newest.ok());
     EXPECT_EQ(Ids(newest.value()), (std::vector<MessageId>{4, 3, 2}));
 
     // An id nobody accepted is still unknown, at once.
-    auto unknown = chat.Page(room, MessageId{99}, 10);
+    auto unknown = g.chat.Page(g.room, MessageId{99}, 10);
     ASSERT_FALSE(unknown.ok());
     EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 }
@@ -150,23 +159,13 @@ struct DownCache : HistoryCache {
 /// Without its cache, the websocket role still answers a join: the store's rows plus what the gateway fanned
 /// out that the store does not hold yet.
 TEST(ChatServiceCacheDownTest, RecentReadsTheStoreAndThePendingMessages) {
-    SqliteDatabase db(":memory:");
-    SqliteRoomStore rooms(db);
-    SqliteMessageStore store(db);
-    const RoomId room = rooms.Create("room", FixedTime()).id;
     DownCache down;
-    struct Nowhere : MessageSink {
-        void OnMessage(const Message&) override {}
-    } hub;
-    RecentOverlay overlay(down, hub, RecentOverlayOptions{10, std::chrono::seconds(30), 100});
-    MemoryBus bus;
-    IdGenerator ids(4);
-    ChatService chat(bus, overlay, store, ids, ChatOptions{3, 4096});
+    GatewayChat g(down, ChatOptions{3, 4096});
 
-    store.InsertBatch(std::vector<Message>{MakeMessage(1, room), MakeMessage(2, room), MakeMessage(3, room)});
-    overlay.OnMessage(MakeMessage(3, room));
-    overlay.OnMessage(MakeMessage(4, room));  // fanned out, not stored yet
-    EXPECT_EQ(Ids(chat.Recent(room)), (std::vector<MessageId>{4, 3, 2}));
+    g.store.InsertBatch(std::vector<Message>{MakeMessage(1, g.room), MakeMessage(2, g.room), MakeMessage(3, g.room)});
+    g.overlay.OnMessage(MakeMessage(3, g.room));
+    g.overlay.OnMessage(MakeMessage(4, g.room));  // fanned out, not stored yet
+    EXPECT_EQ(Ids(g.chat.Recent(g.room)), (std::vector<MessageId>{4, 3, 2}));
 }
 
 }  // namespace
