@@ -24,8 +24,9 @@ struct KafkaFanoutOptions {
 /// restarted gateway starts at the head, as its connections are new too.
 ///
 /// Threads: one consumer thread calls `sink.OnMessage` for each message in partition order, so per room in
-/// publish order and never concurrently; OnMessage must not block. Invalid records are logged and skipped.
-/// Start, Stop and Ready are thread-safe. Partitions added to the topic after Start are not read.
+/// publish order and never concurrently; OnMessage must not block. Invalid records (undecodable, or content
+/// over kMaxContentBytes) are logged and skipped. Start, Stop and Ready are thread-safe. Partitions added to
+/// the topic after Start are not read.
 class KafkaFanout {
 public:
     /// `sink` must outlive Stop.
