@@ -27,7 +27,7 @@ namespace {
 
 /// LoadConfig reads a file; one per fuzzing process, rewritten for every input, removed at exit.
 class YamlFile {
-public:
+  public:
     YamlFile()
         : path_((std::filesystem::temp_directory_path() / ("rooms_fuzz_config_" + std::to_string(::getpid()) + ".yaml"))
                     .string()) {}
@@ -41,7 +41,7 @@ public:
         return path_;
     }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -72,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (config.node_id < 0 || config.node_id > 1023) Fail("node_id out of range accepted", input);
     } catch (const rooms::ConfigError& e) {
         const std::string_view what = e.what();
-        if (!what.starts_with("invalid configuration:") || what.size() <= 23) Fail("ConfigError without problems", what);
+        if (!what.starts_with("invalid configuration:") || what.size() <= 23)
+            Fail("ConfigError without problems", what);
     }
     // Any other exception escapes: libFuzzer reports it as a crash.
     return 0;

@@ -11,7 +11,6 @@
 
 #include <boost/json.hpp>
 #include <boost/url.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,9 +47,9 @@ namespace urls = boost::urls;
 
 const std::string kJwtKey = "fuzz-http-jwt-key-of-32-bytes!!!";
 const std::string kAlicePassword = "correct-horse-battery";
-constexpr std::size_t kBodyLimit = 64 * 1024;     // ServerOptions' defaults
+constexpr std::size_t kBodyLimit = 64 * 1024;  // ServerOptions' defaults
 constexpr std::size_t kHeaderLimit = 16 * 1024;
-constexpr int kInputsPerWorld = 500;               // stores are rebuilt so they do not grow without bound
+constexpr int kInputsPerWorld = 500;  // stores are rebuilt so they do not grow without bound
 
 [[noreturn]] void Fail(const char* what, std::string_view detail) {
     std::fprintf(stderr, "fuzz_http_request: %s: [%.*s]\n", what, static_cast<int>(detail.size()), detail.data());
@@ -78,11 +77,10 @@ struct World {
         : auth(users, tokens, p.hasher, p.jwt, AuthOptions{}),
           rooms(room_store, presence),
           chat(bus, history, message_store, ids, ChatOptions{}),
-          handlers(auth, rooms, chat, p.store_pool, p.hash_pool,
-                   {{"store", [this]() -> std::optional<std::string> {
-                         if (!db.Ping()) return "sqlite does not answer";
-                         return std::nullopt;
-                     }}}) {
+          handlers(auth, rooms, chat, p.store_pool, p.hash_pool, {{"store", [this]() -> std::optional<std::string> {
+                                                                       if (!db.Ping()) return "sqlite does not answer";
+                                                                       return std::nullopt;
+                                                                   }}}) {
         const TimePoint t0 = std::chrono::time_point_cast<std::chrono::microseconds>(
             std::chrono::sys_days{std::chrono::year{2026} / 1 / 1});
         if (!users.Create("alice", p.alice_hash, t0)) Fail("seeding alice", "");

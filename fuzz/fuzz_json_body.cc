@@ -3,7 +3,6 @@
 // messages must serialize to valid JSON frames for clients.
 
 #include <boost/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -32,9 +31,9 @@ bool Same(const rooms::Message& a, const rooms::Message& b) {
 void RequestBody(std::string_view body) {
     // The field lists of api_handlers.cc.
     const auto object = rooms::ParseJsonObject(body);
-    for (auto fields : {std::initializer_list<std::string_view>{"nickname", "password"},
-                        std::initializer_list<std::string_view>{"refresh_token"},
-                        std::initializer_list<std::string_view>{"name"}}) {
+    for (auto fields :
+         {std::initializer_list<std::string_view>{"nickname", "password"},
+          std::initializer_list<std::string_view>{"refresh_token"}, std::initializer_list<std::string_view>{"name"}}) {
         auto values = rooms::ParseStringFields(body, fields);
         if (!values) {
             if (values.error().message.empty()) Fail("an error without a message", body);

@@ -24,9 +24,7 @@ using namespace std::chrono;
 
 const std::string kKey = "fuzz-jwt-key-of-thirty-two-bytes";
 
-rooms::TimePoint FixedNow() {
-    return time_point_cast<microseconds>(sys_days{year{2026} / November / 29}) + hours{2};
-}
+rooms::TimePoint FixedNow() { return time_point_cast<microseconds>(sys_days{year{2026} / November / 29}) + hours{2}; }
 
 [[noreturn]] void Fail(const char* what, std::string_view detail) {
     std::fprintf(stderr, "fuzz_jwt: %s: [%.*s]\n", what, static_cast<int>(detail.size()), detail.data());
@@ -57,9 +55,9 @@ void Mutations(std::string_view edits) {
         const std::size_t pos = static_cast<unsigned char>(edits[i]) % (token.size() + 1);
         const auto x = static_cast<unsigned char>(edits[i + 1]);
         if (pos == token.size()) {
-            token.push_back(static_cast<char>(x));   // append
+            token.push_back(static_cast<char>(x));  // append
         } else if (x == 0) {
-            token.erase(pos, 1);                     // delete
+            token.erase(pos, 1);  // delete
         } else {
             token[pos] = static_cast<char>(static_cast<unsigned char>(token[pos]) ^ x);  // flip bits
         }
@@ -98,10 +96,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
     switch (data[0] % 4) {
-        case 0: VerifyOnly(rest); break;
-        case 1: Mutations(rest); break;
-        case 2: RoundTrip(rest); break;
-        default: Base64(rest); break;
+        case 0:
+            VerifyOnly(rest);
+            break;
+        case 1:
+            Mutations(rest);
+            break;
+        case 2:
+            RoundTrip(rest);
+            break;
+        default:
+            Base64(rest);
+            break;
     }
     return 0;
 }

@@ -4,8 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -79,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto reference = ReferenceDecode(s);
     const bool valid = rooms::IsValidUtf8(s);
-    if (valid != reference.has_value()) Fail(valid ? "IsValidUtf8 accepts ill-formed UTF-8" : "IsValidUtf8 rejects well-formed UTF-8");
+    if (valid != reference.has_value())
+        Fail(valid ? "IsValidUtf8 accepts ill-formed UTF-8" : "IsValidUtf8 rejects well-formed UTF-8");
     if (valid) {
         if (rooms::CodePointCount(s) != reference->size()) Fail("CodePointCount disagrees with the reference");
         bool blank = true;
@@ -93,8 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The server's contract for a frame: accepted exactly when it fits, is well-formed, not blank, no NUL.
     for (std::int64_t max_bytes : {std::int64_t{4096}, std::int64_t{16}}) {
         const auto err = rooms::ValidateMessageContent(s, max_bytes);
-        const bool expect_ok = static_cast<std::int64_t>(size) <= max_bytes && valid &&
-                               !rooms::IsBlank(s) && s.find('\0') == std::string_view::npos;
+        const bool expect_ok = static_cast<std::int64_t>(size) <= max_bytes && valid && !rooms::IsBlank(s) &&
+                               s.find('\0') == std::string_view::npos;
         if (err.has_value() == expect_ok) Fail("ValidateMessageContent breaks its contract");
         if (err && err->message.empty()) Fail("ValidateMessageContent gave an error without a message");
     }

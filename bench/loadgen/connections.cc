@@ -1,13 +1,12 @@
 // connections: opens N idle room WebSockets, holds them, and reports the connect rate and what they cost the
 // server in resident memory (VmRSS of each --server-pid before and after).
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <atomic>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -102,10 +101,9 @@ int RunConnections(const CommonOptions& common, const ConnectionsOptions& o) {
                         Conn& conn = *conns[static_cast<std::size_t>(g)];
                         std::optional<asio::ip::address> source;
                         if (!sources.empty()) source = sources[static_cast<std::size_t>(g) % sources.size()];
-                        const std::string err =
-                            co_await ConnectRoom(conn.ws, target, room_ids[static_cast<std::size_t>(g % rooms)],
-                                                 sessions[static_cast<std::size_t>(g) % sessions.size()].access_token,
-                                                 source);
+                        const std::string err = co_await ConnectRoom(
+                            conn.ws, target, room_ids[static_cast<std::size_t>(g % rooms)],
+                            sessions[static_cast<std::size_t>(g) % sessions.size()].access_token, source);
                         if (!err.empty()) {
                             ++failed;
                             error(err);

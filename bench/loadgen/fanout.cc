@@ -2,6 +2,7 @@
 // each message's scheduled send time, so a stalled sender or server shows up as latency (no coordinated
 // omission). Every member checks, per sender of its room, that the sequence numbers arrive complete and in order.
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -9,8 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -109,8 +108,7 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
     const int total = o.rooms * o.members;
     const int senders_per_room = o.senders / o.rooms;
 
-    std::cerr << "fanout: setting up " << o.users << " users, " << o.rooms << " rooms, " << total
-              << " connections\n";
+    std::cerr << "fanout: setting up " << o.users << " users, " << o.rooms << " rooms, " << total << " connections\n";
     const auto sessions = RegisterAndLogin(target, "bench_" + tag + "_", o.users);
     const auto room_ids = CreateRooms(target, sessions[0].access_token, "bench " + tag + " ", o.rooms);
 
@@ -184,9 +182,8 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
                         next += io.size();
                         Member& m = *members[static_cast<std::size_t>(g)];
                         const auto& s = sessions[static_cast<std::size_t>(g % o.users)];
-                        const std::string err =
-                            co_await ConnectRoom(m.ws, target, room_ids[static_cast<std::size_t>(m.room)],
-                                                 s.access_token, std::nullopt);
+                        const std::string err = co_await ConnectRoom(
+                            m.ws, target, room_ids[static_cast<std::size_t>(m.room)], s.access_token, std::nullopt);
                         if (!err.empty()) {
                             ++shared.failed;
                             shared.Error(err);
@@ -235,8 +232,8 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
         wait_until([&] { return shared.active == 0; }, 10s);
     };
     const auto connect_start = SteadyClock::now();
-    const bool all_in = wait_until(
-        [&] { return shared.ready + shared.failed >= total; }, std::chrono::milliseconds(30000 + total * 10));
+    const bool all_in = wait_until([&] { return shared.ready + shared.failed >= total; },
+                                   std::chrono::milliseconds(30000 + total * 10));
     const double connect_s = std::chrono::duration<double>(SteadyClock::now() - connect_start).count();
 
     int rc = 0;
@@ -251,8 +248,8 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
     ServerStats server(common.server_pids);
 
     if (!all_in || shared.failed > 0) {
-        std::cerr << "fanout: only " << shared.ready << " of " << total << " members joined; first error: "
-                  << shared.first_error << "\n";
+        std::cerr << "fanout: only " << shared.ready << " of " << total
+                  << " members joined; first error: " << shared.first_error << "\n";
         rc = 1;
     } else {
         // The joins' notices are still being broadcast; let them settle before measuring.

@@ -19,7 +19,7 @@ namespace rooms_bench {
 
 /// Not thread-safe: one histogram per thread, merged at the end.
 class LatencyHistogram {
-public:
+  public:
     static constexpr int kSubBucketBits = 8;
     static constexpr std::uint64_t kSubBucketCount = std::uint64_t{1} << kSubBucketBits;  // 256 exact values
     static constexpr std::uint64_t kSubBucketHalf = kSubBucketCount / 2;                  // 128 per octave
@@ -84,8 +84,9 @@ public:
         if (value < kSubBucketCount) return static_cast<std::size_t>(value);
         const int msb = 63 - std::countl_zero(value);  // >= kSubBucketBits
         const int shift = msb - (kSubBucketBits - 1);
-        const std::uint64_t top = value >> shift;      // in [kSubBucketHalf, kSubBucketCount)
-        return static_cast<std::size_t>(kSubBucketCount + static_cast<std::uint64_t>(msb - kSubBucketBits) * kSubBucketHalf +
+        const std::uint64_t top = value >> shift;  // in [kSubBucketHalf, kSubBucketCount)
+        return static_cast<std::size_t>(kSubBucketCount +
+                                        static_cast<std::uint64_t>(msb - kSubBucketBits) * kSubBucketHalf +
                                         (top - kSubBucketHalf));
     }
 
@@ -104,7 +105,7 @@ public:
         return LowestEquivalent(index) + ((std::uint64_t{1} << shift) - 1);
     }
 
-private:
+  private:
     std::vector<std::uint64_t> counts_;
     std::uint64_t count_ = 0;
     long double sum_ = 0;

@@ -1,6 +1,7 @@
 // http: one API call (login, register or list rooms) at a fixed rate, open loop: each request starts at its
 // scheduled time on a keep-alive connection of a pool, and its latency counts from that scheduled time.
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -8,8 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json.hpp>
-
-#include <atomic>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -28,9 +27,9 @@ namespace http = beast::http;
 namespace {
 
 struct ThreadFigures {
-    LatencyHistogram latency;   // successful calls
+    LatencyHistogram latency;                // successful calls
     std::map<int, std::uint64_t> by_status;  // 0: transport error
-    std::uint64_t dropped = 0;  // not started: too many in flight
+    std::uint64_t dropped = 0;               // not started: too many in flight
     std::int64_t last_done_ns = 0;
     int in_flight = 0;
     std::vector<std::unique_ptr<HttpConnection>> idle;
@@ -117,7 +116,8 @@ int RunHttp(const CommonOptions& common, const HttpOptions& o) {
                             }
                             const std::int64_t now = NowNs();
                             ++f.by_status[r.status];
-                            if (r.status == 200) f.latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - at)));
+                            if (r.status == 200)
+                                f.latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - at)));
                             f.last_done_ns = std::max(f.last_done_ns, now);
                             f.idle.push_back(std::move(c));
                             --f.in_flight;

@@ -1,7 +1,6 @@
 // rooms-bench: a load generator for the Rooms API (HTTP + WebSocket). See docs/BENCHMARKS.md.
 
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <exception>
 #include <iostream>

@@ -1,5 +1,9 @@
 #include "net.h"
 
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,11 +11,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-
-#include <netinet/in.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <exception>
 #include <random>
 #include <stdexcept>
@@ -25,8 +24,7 @@ using namespace std::chrono_literals;
 
 Target Target::Parse(const std::string& url, const std::string& prefix) {
     const std::string scheme = "http://";
-    if (url.rfind(scheme, 0) != 0)
-        throw std::runtime_error("--url '" + url + "': only http://HOST:PORT is supported");
+    if (url.rfind(scheme, 0) != 0) throw std::runtime_error("--url '" + url + "': only http://HOST:PORT is supported");
     std::string rest = url.substr(scheme.size());
     while (!rest.empty() && rest.back() == '/') rest.pop_back();
     const auto colon = rest.rfind(':');
@@ -87,8 +85,8 @@ asio::awaitable<HttpResult> HttpConnection::Request(http::verb method, std::stri
     co_return r;
 }
 
-asio::awaitable<HttpResult> HttpConnection::Once(http::verb method, const std::string& target,
-                                                 const std::string& body, const std::string& bearer) {
+asio::awaitable<HttpResult> HttpConnection::Once(http::verb method, const std::string& target, const std::string& body,
+                                                 const std::string& bearer) {
     HttpResult r;
     beast::error_code ec;
     auto fail = [&](const char* what) {
@@ -259,7 +257,8 @@ std::vector<std::int64_t> CreateRooms(const Target& target, const std::string& t
         std::string body = json::serialize(json::object{{"name", prefix + std::to_string(i)}});
         auto r = co_await c.Request(http::verb::post, target.Path("/chat/rooms"), std::move(body), token);
         if (r.status != 200) throw std::runtime_error("create room: " + Describe(r));
-        out[static_cast<std::size_t>(i)] = std::stoll(std::string(json::parse(r.body).as_object().at("id").as_string()));
+        out[static_cast<std::size_t>(i)] =
+            std::stoll(std::string(json::parse(r.body).as_object().at("id").as_string()));
     });
     return out;
 }

@@ -14,7 +14,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/beast/websocket/stream.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -51,7 +50,7 @@ struct Target {
 
 /// A pool of io_context threads. Work is spread over them by index (Get(i % size())).
 class IoThreads {
-public:
+  public:
     explicit IoThreads(int threads);
     ~IoThreads();
     IoThreads(const IoThreads&) = delete;
@@ -62,22 +61,22 @@ public:
     /// Stops every io_context and joins the threads. Idempotent.
     void Stop();
 
-private:
+  private:
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::vector<std::thread> threads_;
 };
 
 struct HttpResult {
-    int status = 0;          // 0: no response (see error)
+    int status = 0;  // 0: no response (see error)
     std::string body;
-    std::string error;       // transport error
+    std::string error;  // transport error
 };
 
 /// One keep-alive HTTP/1.1 connection, opened on first use and reopened after an error or a close.
 /// One request at a time.
 class HttpConnection {
-public:
+  public:
     HttpConnection(asio::any_io_executor ex, const Target& target) : stream_(ex), target_(target) {}
 
     /// Sends one request (JSON body when `body` is non-empty; `bearer` sets Authorization) and reads the
@@ -85,7 +84,7 @@ public:
     asio::awaitable<HttpResult> Request(beast::http::verb method, std::string target, std::string body = {},
                                         std::string bearer = {});
 
-private:
+  private:
     asio::awaitable<HttpResult> Once(beast::http::verb method, const std::string& target, const std::string& body,
                                      const std::string& bearer);
     beast::tcp_stream stream_;
@@ -111,8 +110,7 @@ struct Session {
 
 /// Registers (409 = already there is fine) and logs in `count` users named `<prefix><i>`, `concurrency` at a
 /// time. Throws std::runtime_error naming the failing call.
-std::vector<Session> RegisterAndLogin(const Target& target, const std::string& prefix, int count,
-                                      int concurrency = 4);
+std::vector<Session> RegisterAndLogin(const Target& target, const std::string& prefix, int count, int concurrency = 4);
 
 /// Creates `count` rooms named `<prefix><i>` with `token`, `concurrency` at a time; returns their ids.
 std::vector<std::int64_t> CreateRooms(const Target& target, const std::string& token, const std::string& prefix,

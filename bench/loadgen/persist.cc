@@ -1,7 +1,7 @@
 // persist (distributed mode): how fast the consumers move a backlog from Kafka into PostgreSQL (and Redis).
 // 1. creates --rooms rooms through the API, 2. runs --before (stops the consumers), 3. produces K messages of
-// those rooms, round robin, to the topic with the gateway's own producer (KafkaBus, same record format), 4. runs --start-cmd in the
-// background (starts the consumers) and 5. polls count(*) of the rooms' rows until all K are there.
+// those rooms, round robin, to the topic with the gateway's own producer (KafkaBus, same record format), 4. runs
+// --start-cmd in the background (starts the consumers) and 5. polls count(*) of the rooms' rows until all K are there.
 
 #include <libpq-fe.h>
 #include <sys/wait.h>
@@ -46,8 +46,8 @@ std::int64_t CountRows(PGconn* pg, const std::vector<std::int64_t>& rooms) {
     for (auto id : rooms) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
     ids += "}";
     const char* params[] = {ids.c_str()};
-    PGresult* r = PQexecParams(pg, "SELECT count(*) FROM messages WHERE room_id = ANY($1::int8[])", 1, nullptr,
-                               params, nullptr, nullptr, 0);
+    PGresult* r = PQexecParams(pg, "SELECT count(*) FROM messages WHERE room_id = ANY($1::int8[])", 1, nullptr, params,
+                               nullptr, nullptr, 0);
     std::int64_t n = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
         n = std::stoll(PQgetvalue(r, 0, 0));

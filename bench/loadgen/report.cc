@@ -1,10 +1,9 @@
 #include "report.h"
 
-#include <boost/json.hpp>
-
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>

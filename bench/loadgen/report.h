@@ -5,7 +5,6 @@
 // (utime + stime), RSS before and after, peak RSS (VmHWM).
 
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,12 +16,14 @@
 namespace rooms_bench {
 
 class Report {
-public:
+  public:
     explicit Report(std::string scenario) : scenario_(std::move(scenario)) {}
 
     /// Adds a row; `key` is the JSON name (snake_case), `unit` only shown in the table.
     void Add(const std::string& key, boost::json::value value, const std::string& unit = {});
-    void Add(const std::string& key, const std::string& text) { Add(key, boost::json::value(boost::json::string(text))); }
+    void Add(const std::string& key, const std::string& text) {
+        Add(key, boost::json::value(boost::json::string(text)));
+    }
     void Add(const std::string& key, const char* text) { Add(key, std::string(text)); }
     /// p50/p90/p99/p99.9/max/mean/count of a nanosecond histogram, as `<prefix>_p50_ms` and so on.
     void AddLatency(const std::string& prefix, const LatencyHistogram& h);
@@ -32,7 +33,7 @@ public:
     /// Writes the JSON object to `path`; false (with a message on stderr) when it cannot.
     bool WriteJson(const std::string& path) const;
 
-private:
+  private:
     struct Row {
         std::string key;
         boost::json::value value;
@@ -45,10 +46,10 @@ private:
 /// One reading of a process's /proc files.
 struct ProcSample {
     bool ok = false;
-    double cpu_seconds = 0;     // utime + stime
-    std::int64_t rss_kib = 0;   // VmRSS
-    std::int64_t hwm_kib = 0;   // VmHWM (peak RSS)
-    double at_seconds = 0;      // steady clock, when read
+    double cpu_seconds = 0;    // utime + stime
+    std::int64_t rss_kib = 0;  // VmRSS
+    std::int64_t hwm_kib = 0;  // VmHWM (peak RSS)
+    double at_seconds = 0;     // steady clock, when read
 };
 
 /// Reads /proc/PID/stat and /proc/PID/status. ok=false when the process is gone.
@@ -56,7 +57,7 @@ ProcSample ReadProc(int pid);
 
 /// Samples every --server-pid at the start and end of the measured phase and adds their figures to a report.
 class ServerStats {
-public:
+  public:
     explicit ServerStats(std::vector<int> pids) : pids_(std::move(pids)) {}
     void Begin();
     void End();
@@ -67,7 +68,7 @@ public:
     std::int64_t RssBeginKib() const;
     std::int64_t RssEndKib() const;
 
-private:
+  private:
     std::vector<int> pids_;
     std::vector<ProcSample> begin_, end_;
     double self_cpu_begin_ = 0, self_cpu_end_ = 0, wall_begin_ = 0, wall_end_ = 0;

@@ -15,7 +15,7 @@ namespace {
 
 /// A member like WebSocketSession: its Deliver pushes onto a real bounded SendQueue.
 class QueueMember : public HubMember {
-public:
+  public:
     explicit QueueMember(std::size_t capacity) : queue_(capacity) {}
     bool Deliver(const OutboundFrame& frame) override {
         const auto r = queue_.Push(frame);
@@ -23,7 +23,7 @@ public:
     }
     SendQueue& queue() { return queue_; }
 
-private:
+  private:
     SendQueue queue_;
 };
 
@@ -51,7 +51,8 @@ void BM_HubFanOut(benchmark::State& state) {
         state.SkipWithError("a delivery failed");
     // Items are deliveries (message × member); "messages" counts fan-outs.
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(members));
-    state.counters["messages"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["messages"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_HubFanOut)->ArgName("members")->Arg(100);
 

@@ -22,9 +22,12 @@ std::string Fill(std::string_view unit, std::size_t bytes) {
 
 std::string Text(int script, std::size_t bytes) {
     switch (script) {
-        case 0: return Fill("hello world ", bytes);                 // ASCII: 1 byte per character
-        case 1: return Fill("привет мир ", bytes);                 // Cyrillic: 2 bytes per letter
-        default: return Fill("😀🎉👍 ", bytes);                     // emoji: 4 bytes each
+        case 0:
+            return Fill("hello world ", bytes);  // ASCII: 1 byte per character
+        case 1:
+            return Fill("привет мир ", bytes);  // Cyrillic: 2 bytes per letter
+        default:
+            return Fill("😀🎉👍 ", bytes);  // emoji: 4 bytes each
     }
 }
 
@@ -37,12 +40,12 @@ void BM_ValidateMessageContent(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
-    state.SetLabel(std::string(state.range(0) == 0 ? "ascii" : state.range(0) == 1 ? "cyrillic" : "emoji") + "/" +
-                   std::to_string(text.size()) + "B");
+    state.SetLabel(std::string(state.range(0) == 0   ? "ascii"
+                               : state.range(0) == 1 ? "cyrillic"
+                                                     : "emoji") +
+                   "/" + std::to_string(text.size()) + "B");
 }
-BENCHMARK(BM_ValidateMessageContent)
-    ->ArgNames({"script", "bytes"})
-    ->ArgsProduct({{0, 1, 2}, {100, 4096}});
+BENCHMARK(BM_ValidateMessageContent)->ArgNames({"script", "bytes"})->ArgsProduct({{0, 1, 2}, {100, 4096}});
 
 }  // namespace
 }  // namespace rooms

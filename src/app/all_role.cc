@@ -44,9 +44,9 @@ int RunAllInOne(const Config& config) {
                                                if (db.Ping()) return std::nullopt;
                                                return "SQLite does not answer";
                                            }}};
-    ServeGateway(config, "all",
-                 GatewayBackends{users, tokens, room_store, messages, bus, presence, history, hub, ids,
-                                 std::move(readiness)});
+    ServeGateway(
+        config, "all",
+        GatewayBackends{users, tokens, room_store, messages, bus, presence, history, hub, ids, std::move(readiness)});
 
     // Every connection is gone: no more messages can arrive. Write what is queued, then close the stores.
     bus.Close();

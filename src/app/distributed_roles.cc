@@ -85,7 +85,7 @@ ReadinessCheck Optional(std::string name, std::function<std::optional<std::strin
 
 /// Calls `fn` every `period` on its own thread until destroyed.
 class Ticker {
-public:
+  public:
     Ticker(std::chrono::milliseconds period, std::function<void()> fn)
         : thread_([this, period, fn = std::move(fn)] {
               std::unique_lock lock(mu_);
@@ -104,7 +104,7 @@ public:
         thread_.join();
     }
 
-private:
+  private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
@@ -123,8 +123,8 @@ int RunWebsocketGateway(const Config& config) {
 
     RedisPool redis(RedisPoolOptions(config));
     RedisHistoryCache history(redis, RedisHistoryOptions{config.redis.key_prefix, config.chat.history_size});
-    RedisPresence presence(redis,
-                           RedisPresenceOptions{config.redis.key_prefix, std::chrono::seconds(config.redis.presence_ttl_s)});
+    RedisPresence presence(
+        redis, RedisPresenceOptions{config.redis.key_prefix, std::chrono::seconds(config.redis.presence_ttl_s)});
     // This instance's connections stay in Redis only while it keeps refreshing them.
     Ticker refresh_presence(std::chrono::milliseconds(config.redis.presence_ttl_s * 1000 / 3), [&presence] {
         try {
@@ -163,9 +163,9 @@ int RunWebsocketGateway(const Config& config) {
         Check("kafka producer", [&bus] { return bus.Health(); }),
         Check("kafka fan-out", [&fanout] { return fanout.Health(); }),
     };
-    ServeGateway(config, "websocket",
-                 GatewayBackends{users, tokens, room_store, messages, bus, presence, recent, hub, ids,
-                                 std::move(readiness)});
+    ServeGateway(
+        config, "websocket",
+        GatewayBackends{users, tokens, room_store, messages, bus, presence, recent, hub, ids, std::move(readiness)});
 
     // Connections are closed and their leave notices published: deliver what is in flight, then stop.
     if (!bus.Flush(std::chrono::seconds(5))) spdlog::warn("kafka: messages still in flight at shutdown");
@@ -211,9 +211,9 @@ int RunConsumer(const Config& config) {
 int RunMigrate(const Config& config, const std::string& direction, int steps) {
     const auto dir = FindMigrationsDir();
     if (dir.empty()) throw std::runtime_error("migrations/postgres not found beside the binary or here");
-    const int applied = MigratePostgres(config.postgres.dsn, direction == "up" ? MigrationDirection::kUp
-                                                                             : MigrationDirection::kDown,
-                                        dir, std::nullopt, steps);
+    const int applied =
+        MigratePostgres(config.postgres.dsn, direction == "up" ? MigrationDirection::kUp : MigrationDirection::kDown,
+                        dir, std::nullopt, steps);
     spdlog::info("migrate {}: {} step(s) applied", direction, applied);
     return 0;
 }

@@ -62,8 +62,9 @@ std::string JwtKey(const Config& config, bool may_generate) {
                                                               : fs::path(config.auth.jwt_secret_file);
     std::error_code ec;
     if (!may_generate && !fs::exists(file, ec))
-        throw std::runtime_error("no JWT key: set ROOMS_AUTH_JWT_SECRET (the same on every gateway) or "
-                                 "auth.jwt_secret_file");
+        throw std::runtime_error(
+            "no JWT key: set ROOMS_AUTH_JWT_SECRET (the same on every gateway) or "
+            "auth.jwt_secret_file");
     return LoadOrCreateKeyFile(file);
 }
 
@@ -136,8 +137,8 @@ void ServeGateway(const Config& config, const std::string& role, GatewayBackends
     ChatService chat(b.bus, b.history, b.messages, b.ids,
                      ChatOptions{config.chat.history_size, config.chat.max_message_bytes});
 
-    const int io_threads = config.io_threads > 0 ? config.io_threads
-                                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int io_threads =
+        config.io_threads > 0 ? config.io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context io(io_threads);
     asio::thread_pool store_pool(static_cast<std::size_t>(config.worker_threads));
     asio::thread_pool hash_pool(static_cast<std::size_t>(config.auth.hash_threads));
@@ -152,8 +153,8 @@ void ServeGateway(const Config& config, const std::string& role, GatewayBackends
     options.header_limit_bytes = static_cast<std::size_t>(config.http.header_limit_bytes);
     options.request_timeout = std::chrono::seconds(config.http.request_timeout_s);
     options.max_connections = static_cast<std::size_t>(config.http.max_connections);
-    options.static_dir = config.http.static_dir.empty() ? FindBesideBinary("web/dist", "index.html")
-                                                        : fs::path(config.http.static_dir);
+    options.static_dir =
+        config.http.static_dir.empty() ? FindBesideBinary("web/dist", "index.html") : fs::path(config.http.static_dir);
     options.rate_limit_rps = config.rate_limit.rps;
     options.rate_limit_burst = config.rate_limit.burst;
     options.node_id = config.node_id;
@@ -162,11 +163,16 @@ void ServeGateway(const Config& config, const std::string& role, GatewayBackends
     ConnectionCaps caps(static_cast<std::size_t>(config.chat.max_connections_per_ip),
                         static_cast<std::size_t>(config.chat.max_connections_per_user));
     RateLimiter user_messages(config.chat.user_messages_per_s, config.chat.user_messages_burst);
-    WebSocketDeps ws_deps{b.hub, chat, b.presence, store_pool, registry,
+    WebSocketDeps ws_deps{b.hub,
+                          chat,
+                          b.presence,
+                          store_pool,
+                          registry,
                           WebSocketOptions{static_cast<std::size_t>(config.chat.max_frame_bytes),
                                            static_cast<std::size_t>(config.chat.send_queue_messages),
                                            std::chrono::seconds(config.chat.ping_interval_s)},
-                          caps, user_messages};
+                          caps,
+                          user_messages};
     HttpServer server(io, options, router, registry, &auth, &rooms, ws_deps);
     server.Start(ParseListen(config.listen));
     spdlog::info("rooms {} role={} node_id={} listening on http://{} web_ui={}", ROOMS_VERSION, role, config.node_id,

@@ -8,8 +8,8 @@
 #include "common/id_generator.h"
 #include "domain/ports.h"
 #include "http/api_handlers.h"
-#include "http/room_hub.h"
 #include "http/asio.h"
+#include "http/room_hub.h"
 
 namespace rooms {
 

@@ -1,9 +1,8 @@
 // rooms: one binary, several roles. This file parses the command line and hands over to a role.
 
-#include <CLI/CLI.hpp>
-
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 

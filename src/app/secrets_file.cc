@@ -27,8 +27,8 @@ std::string LoadOrCreateKeyFile(const std::filesystem::path& path) {
             spdlog::info("auth: generated a new JWT key in {}", path.string());
             return key;
         }
-        if (errno != EEXIST) throw std::runtime_error("cannot create the JWT key file " + path.string() + ": " +
-                                                      std::strerror(errno));
+        if (errno != EEXIST)
+            throw std::runtime_error("cannot create the JWT key file " + path.string() + ": " + std::strerror(errno));
     }
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0)

@@ -11,13 +11,13 @@ namespace rooms {
 /// 12 bits of sequence (a Snowflake). Strictly increasing per generator, also across restarts when seeded
 /// with the largest id already stored. Thread-safe.
 class IdGenerator {
-public:
+  public:
     explicit IdGenerator(int node_id, MessageId floor = 0);
     MessageId Next();
 
     static constexpr int kMaxNodeId = 1023;
 
-private:
+  private:
     std::mutex mu_;
     const std::int64_t node_id_;
     std::int64_t last_ms_ = 0;

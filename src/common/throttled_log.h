@@ -9,12 +9,12 @@ namespace rooms {
 /// Logs at most once per `interval` for the same text, so a service that stays down does not flood the log.
 /// Thread-safe.
 class ThrottledLog {
-public:
+  public:
     explicit ThrottledLog(std::chrono::seconds interval) : interval_(interval) {}
     /// True when the caller should log `text` now.
     bool ShouldLog(const std::string& text);
 
-private:
+  private:
     std::mutex mu_;
     std::chrono::seconds interval_;
     std::string last_text_;

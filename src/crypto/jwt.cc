@@ -50,12 +50,18 @@ bool Base64UrlDecode(std::string_view in, std::string& out) {
     int bits = 0;
     for (char c : in) {
         int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '-') v = 62;
-        else if (c == '_') v = 63;
-        else return false;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '-')
+            v = 62;
+        else if (c == '_')
+            v = 63;
+        else
+            return false;
         buf = (buf << 6) | static_cast<std::uint32_t>(v);
         bits += 6;
         if (bits >= 8) {
@@ -99,7 +105,8 @@ Result<Principal> JwtCodec::Verify(std::string_view token, TimePoint now) const 
     json::value header = json::parse(header_json, ec);
     if (ec || !header.is_object()) return bad;
     const json::value* alg = header.as_object().if_contains("alg");
-    if (!alg || !alg->is_string() || alg->as_string() != "HS256") return Unauthenticated("invalid token: alg must be HS256");
+    if (!alg || !alg->is_string() || alg->as_string() != "HS256")
+        return Unauthenticated("invalid token: alg must be HS256");
 
     const std::string expected = Sign(key_, token.substr(0, d2));
     if (signature.size() != expected.size() || CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0)

@@ -11,7 +11,7 @@ namespace rooms {
 /// HS256 JSON Web Tokens carrying the seed's claims: id (user id as a string), nickname, iat, exp.
 /// Thread-safe (immutable after construction); HMAC only, never blocks.
 class JwtCodec {
-public:
+  public:
     explicit JwtCodec(std::string key);
 
     std::string Issue(const Principal& who, TimePoint now, std::chrono::seconds ttl) const;
@@ -20,7 +20,7 @@ public:
     /// or a token past its `exp`.
     Result<Principal> Verify(std::string_view token, TimePoint now) const;
 
-private:
+  private:
     std::string key_;
 };
 

@@ -18,7 +18,7 @@ TokenHash Sha256(std::string_view data);
 /// Argon2id with OWASP parameters (19 MiB, t=2, p=1). CPU-heavy (tens of ms): never call on an I/O thread.
 /// Thread-safe.
 class PasswordHasher {
-public:
+  public:
     PasswordHasher();
     /// The encoded hash ($argon2id$v=19$m=19456,t=2,p=1$...).
     std::string Hash(std::string_view password) const;
@@ -27,7 +27,7 @@ public:
     /// Burns the same work as a Verify, for unknown users, so timing does not reveal which nicknames exist.
     void VerifyDummy(std::string_view password) const;
 
-private:
+  private:
     std::string dummy_hash_;
 };
 

@@ -9,14 +9,14 @@ namespace rooms {
 /// Expected failures of the domain. Mapped to HTTP statuses and WebSocket frames in one place
 /// (http/responses.cc); never used for bugs, which throw.
 enum class ErrorCode {
-    kInvalidArgument,   // 400
-    kUnauthenticated,   // 401
-    kNotFound,          // 404
-    kConflict,          // 409
-    kTooLarge,          // 413
-    kRateLimited,       // 429
-    kUnavailable,       // 503
-    kInternal,          // 500
+    kInvalidArgument,  // 400
+    kUnauthenticated,  // 401
+    kNotFound,         // 404
+    kConflict,         // 409
+    kTooLarge,         // 413
+    kRateLimited,      // 429
+    kUnavailable,      // 503
+    kInternal,         // 500
 };
 
 struct Error {
@@ -33,8 +33,8 @@ inline Error Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::
 /// A value or an Error (std::expected is C++23).
 template <typename T>
 class Result {
-public:
-    Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  public:
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const { return v_.index() == 0; }
@@ -46,7 +46,7 @@ public:
     T& operator*() { return value(); }
     const Error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 

@@ -22,7 +22,7 @@ using TokenHash = std::array<unsigned char, 32>;
 
 /// Users. Blocking: call from a worker thread, never from an I/O thread. Thread-safe.
 class UserStore {
-public:
+  public:
     virtual ~UserStore() = default;
     /// Conflict when the nickname is taken.
     virtual Result<User> Create(std::string_view nickname, std::string_view password_hash, TimePoint now) = 0;
@@ -40,7 +40,7 @@ struct ConsumedToken {
 
 /// Refresh tokens, stored by hash. Blocking; thread-safe.
 class RefreshTokenStore {
-public:
+  public:
     virtual ~RefreshTokenStore() = default;
     virtual void Insert(const TokenHash& hash, UserId user_id, std::string_view family, TimePoint expires_at) = 0;
     /// Atomically marks the token used, reporting the state it was in. Only one caller ever gets kOk.
@@ -53,7 +53,7 @@ public:
 
 /// Rooms. Blocking; thread-safe.
 class RoomStore {
-public:
+  public:
     virtual ~RoomStore() = default;
     virtual Room Create(std::string_view name, TimePoint now) = 0;
     /// Oldest first.
@@ -65,13 +65,13 @@ public:
 /// the column's limit, an encoding it cannot hold): retrying cannot help. Any other exception from a store may be
 /// transient (a lost connection, a timeout) and is worth retrying.
 class RejectedWrite : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// Messages. Blocking; thread-safe.
 class MessageStore {
-public:
+  public:
     virtual ~MessageStore() = default;
     /// Idempotent: a message whose id is stored already is skipped. All or nothing: throws RejectedWrite when the
     /// store refuses a message of the batch for good (then none of the batch is stored), anything else when it
@@ -86,7 +86,7 @@ public:
 
 /// Called by a MessageBus for every accepted message.
 class MessageSink {
-public:
+  public:
     virtual ~MessageSink() = default;
     /// Called once per message, per room in acceptance order, never concurrently for one room.
     /// Must not block.
@@ -95,7 +95,7 @@ public:
 
 /// Carries accepted messages to the sinks: in-process (memory) or through Kafka.
 class MessageBus {
-public:
+  public:
     /// Called exactly once: nullopt when the message is accepted, else why it was not.
     using DeliveryHandler = std::function<void(std::optional<Error>)>;
     virtual ~MessageBus() = default;
@@ -105,7 +105,7 @@ public:
 
 /// Who is connected to which room, counted per connection. Blocking; thread-safe.
 class Presence {
-public:
+  public:
     virtual ~Presence() = default;
     virtual void Add(RoomId room, const ConnectionId& connection, UserId user, std::string_view nickname) = 0;
     virtual void Remove(RoomId room, const ConnectionId& connection) = 0;
@@ -115,7 +115,7 @@ public:
 
 /// The newest messages per room, for join. Blocking; thread-safe.
 class HistoryCache {
-public:
+  public:
     virtual ~HistoryCache() = default;
     virtual void Append(const Message& message) = 0;
     /// Appends a batch in order (per room); adapters may do it in one round trip.

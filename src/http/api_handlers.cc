@@ -143,7 +143,8 @@ asio::awaitable<Response> ApiHandlers::RoomWithoutUpgrade(RequestContext& ctx) {
     if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
     auto room = co_await RunBlocking(store_pool_, [&] { return rooms_.Find(*id); });
     if (!room) co_return ErrorResponse(room.error());
-    Response res = ErrorResponse(http::status::upgrade_required, "this is the room's WebSocket: connect with Upgrade: websocket");
+    Response res =
+        ErrorResponse(http::status::upgrade_required, "this is the room's WebSocket: connect with Upgrade: websocket");
     res.set(http::field::upgrade, "websocket");
     co_return res;
 }

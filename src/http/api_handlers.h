@@ -36,14 +36,14 @@ Response ReadinessResponse(const Readiness& readiness);
 
 /// The REST API of spec/API.md. Blocking service calls run on the pools, never on the I/O threads.
 class ApiHandlers {
-public:
+  public:
     ApiHandlers(AuthService& auth, RoomService& rooms, ChatService& chat, asio::thread_pool& store_pool,
                 asio::thread_pool& hash_pool, std::vector<ReadinessCheck> readiness);
 
     /// Adds every route, including the room WebSocket route (upgraded by the server).
     void Register(Router& router);
 
-private:
+  private:
     asio::awaitable<Response> RegisterUser(RequestContext& ctx);
     asio::awaitable<Response> Login(RequestContext& ctx);
     asio::awaitable<Response> Refresh(RequestContext& ctx);

@@ -5,7 +5,6 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
-
 #include <exception>
 #include <optional>
 #include <type_traits>

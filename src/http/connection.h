@@ -10,7 +10,7 @@ namespace rooms {
 
 /// A live client connection, as graceful shutdown sees it.
 class Connection {
-public:
+  public:
     virtual ~Connection() = default;
     /// Ends the connection politely (WebSocket: close 1001; HTTP: after the request in flight). Any thread.
     virtual void Shutdown() = 0;
@@ -20,7 +20,7 @@ public:
 
 /// Every live connection, so shutdown can reach them and the connection cap can count them. Thread-safe.
 class ConnectionRegistry {
-public:
+  public:
     std::uint64_t Add(std::weak_ptr<Connection> c) {
         std::lock_guard lock(mu_);
         const auto id = ++next_id_;
@@ -42,7 +42,7 @@ public:
         for (auto& c : Snapshot()) c->Abort();
     }
 
-private:
+  private:
     std::vector<std::shared_ptr<Connection>> Snapshot() {
         std::vector<std::shared_ptr<Connection>> all;
         std::lock_guard lock(mu_);
@@ -58,13 +58,13 @@ private:
 
 /// Registers a connection for its lifetime.
 class ConnectionGuard {
-public:
+  public:
     ConnectionGuard(ConnectionRegistry& r, std::weak_ptr<Connection> c) : r_(r), id_(r.Add(std::move(c))) {}
     ~ConnectionGuard() { r_.Remove(id_); }
     ConnectionGuard(const ConnectionGuard&) = delete;
     ConnectionGuard& operator=(const ConnectionGuard&) = delete;
 
-private:
+  private:
     ConnectionRegistry& r_;
     std::uint64_t id_;
 };

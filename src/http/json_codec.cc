@@ -28,8 +28,7 @@ std::string SerializeHistory(const std::vector<Message>& newest_first) {
 }
 
 json::object RoomToJson(const Room& r) {
-    return json::object{
-        {"id", std::to_string(r.id)}, {"name", r.name}, {"time_created", FormatTime(r.time_created)}};
+    return json::object{{"id", std::to_string(r.id)}, {"name", r.name}, {"time_created", FormatTime(r.time_created)}};
 }
 
 std::string SerializeWsError(std::string_view message) {

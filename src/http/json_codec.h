@@ -1,7 +1,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -32,6 +31,5 @@ Result<std::string> RequireString(const json::object& obj, std::string_view fiel
 /// the first problem found otherwise.
 Result<std::vector<std::string>> ParseStringFields(std::string_view body,
                                                    std::initializer_list<std::string_view> fields);
-
 
 }  // namespace rooms

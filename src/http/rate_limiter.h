@@ -10,7 +10,7 @@ namespace rooms {
 /// Token buckets per client IP: `rps` tokens a second, at most `burst` saved. rps 0 turns it off.
 /// Thread-safe.
 class RateLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     RateLimiter(double rps, double burst) : rps_(rps), burst_(burst) {}
 
@@ -20,7 +20,7 @@ public:
     };
     Decision Take(const std::string& ip, Clock::time_point now = Clock::now());
 
-private:
+  private:
     struct Bucket {
         double tokens;
         Clock::time_point last;

@@ -13,7 +13,7 @@ namespace rooms {
 
 /// A connection as the hub sees it.
 class HubMember {
-public:
+  public:
     virtual ~HubMember() = default;
     /// Queues a frame; must not block. False when the member is gone or has just overflowed its queue
     /// (it then closes itself).
@@ -25,7 +25,7 @@ public:
 /// slow member. The bus calls OnMessage in acceptance order per room, so every member sees one order.
 /// Thread-safe.
 class RoomHub : public MessageSink {
-public:
+  public:
     void Join(RoomId room, std::shared_ptr<HubMember> member);
     void Leave(RoomId room, const HubMember* member);
     void OnMessage(const Message& message) override;
@@ -33,7 +33,7 @@ public:
     std::size_t MemberCount(RoomId room) const;
     std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     mutable std::shared_mutex mu_;
     std::unordered_map<RoomId, std::vector<std::shared_ptr<HubMember>>> rooms_;
     std::atomic<std::uint64_t> delivered_{0};

@@ -15,32 +15,32 @@ namespace rooms {
 /// What a handler gets besides the request.
 struct RequestContext {
     const Request& request;
-    std::vector<std::string> params;            // the {placeholders} of the route, in order
-    std::map<std::string, std::string> query;   // decoded query parameters
+    std::vector<std::string> params;           // the {placeholders} of the route, in order
+    std::map<std::string, std::string> query;  // decoded query parameters
     std::string client_ip;
-    std::optional<Principal> principal;         // set for routes that require authentication
+    std::optional<Principal> principal;  // set for routes that require authentication
 };
 
 using Handler = std::function<asio::awaitable<Response>(RequestContext&)>;
 
 struct Route {
     http::verb method;
-    std::vector<std::string> segments;          // "{x}" matches any one segment
+    std::vector<std::string> segments;  // "{x}" matches any one segment
     bool requires_auth = false;
-    bool websocket = false;                     // the room WebSocket; upgraded by the server, not a handler
+    bool websocket = false;  // the room WebSocket; upgraded by the server, not a handler
     Handler handler;
 };
 
 /// Maps method + path to a route. Every path is also answered under /api.
 class Router {
-public:
+  public:
     void Add(http::verb method, std::string_view pattern, bool requires_auth, Handler handler, bool websocket = false);
 
     struct Match {
         const Route* route = nullptr;
         std::vector<std::string> params;
-        bool path_known = false;                // some route has this path (so a miss is 405, not 404)
-        std::string allow;                      // the methods that path accepts, for the Allow header
+        bool path_known = false;  // some route has this path (so a miss is 405, not 404)
+        std::string allow;        // the methods that path accepts, for the Allow header
     };
     Match Find(http::verb method, std::string_view path) const;
 
@@ -49,7 +49,7 @@ public:
     /// True for paths that belong to the API (anything else may be a web UI file).
     bool IsApiPath(std::string_view path) const;
 
-private:
+  private:
     std::vector<Route> routes_;
 };
 

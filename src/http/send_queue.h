@@ -23,14 +23,14 @@ struct OutboundFrame {
 /// When full, the connection is given up: the queue closes and reports overflow, so a slow reader costs
 /// the others nothing. Thread-safe.
 class SendQueue {
-public:
+  public:
     explicit SendQueue(std::size_t capacity) : capacity_(capacity) {}
 
     enum class PushResult {
-        kQueued,           // the writer is busy and will find it
-        kWakeWriter,       // the writer is idle: wake it
-        kOverflow,         // the queue was full: it is now closed and emptied
-        kClosed,           // closed earlier: dropped
+        kQueued,      // the writer is busy and will find it
+        kWakeWriter,  // the writer is idle: wake it
+        kOverflow,    // the queue was full: it is now closed and emptied
+        kClosed,      // closed earlier: dropped
     };
     PushResult Push(OutboundFrame frame);
 
@@ -47,7 +47,7 @@ public:
     bool overflowed() const;
     std::size_t size() const;
 
-private:
+  private:
     const std::size_t capacity_;
     mutable std::mutex mu_;
     std::deque<OutboundFrame> frames_;

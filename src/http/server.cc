@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/url.hpp>
 #include <algorithm>
+#include <boost/url.hpp>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -81,7 +81,7 @@ std::string ClientIp(const Request& req, const std::string& peer_ip, const std::
 /// An HTTP keep-alive connection as shutdown sees it: closed at once when idle between requests,
 /// else after the response in flight.
 class HttpServer::HttpConnection : public Connection, public std::enable_shared_from_this<HttpConnection> {
-public:
+  public:
     explicit HttpConnection(tcp::socket socket) : executor(socket.get_executor()), stream(std::move(socket)) {}
     void Shutdown() override {
         asio::post(executor, [self = shared_from_this()] {
@@ -210,9 +210,9 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
         if (ec) {
             std::optional<Response> res;
             if (ec == http::error::body_limit) {
-                res = ErrorResponse(http::status::payload_too_large,
-                                    "request body is larger than " + std::to_string(options_.body_limit_bytes) +
-                                        " bytes");
+                res = ErrorResponse(
+                    http::status::payload_too_large,
+                    "request body is larger than " + std::to_string(options_.body_limit_bytes) + " bytes");
             } else if (ec == http::error::header_limit) {
                 res = ErrorResponse(http::status::request_header_fields_too_large, "request headers are too large");
             } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
@@ -262,7 +262,8 @@ bool OriginAllowed(const Request& req, const std::vector<std::string>& allowed) 
                });
     };
     const auto scheme_end = origin.find("://");
-    const std::string_view host = scheme_end == std::string_view::npos ? std::string_view{} : origin.substr(scheme_end + 3);
+    const std::string_view host =
+        scheme_end == std::string_view::npos ? std::string_view{} : origin.substr(scheme_end + 3);
     if (allowed.empty()) return !host.empty() && iequal(host, req[http::field::host]);
     return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
         return a == "*" || iequal(a, origin) || (!host.empty() && iequal(a, host));
@@ -288,7 +289,8 @@ asio::awaitable<Response> HttpServer::Handle(Request& req, const std::string& cl
         co_return ErrorResponse(http::status::not_found, "not found");
     }
     const Route& route = *match.route;
-    const bool is_probe = route.segments.size() == 1 && (route.segments[0] == "healthz" || route.segments[0] == "readyz");
+    const bool is_probe =
+        route.segments.size() == 1 && (route.segments[0] == "healthz" || route.segments[0] == "readyz");
     if (!is_probe) {
         auto decision = limiter_.Take(client_ip);
         if (!decision.allowed) {

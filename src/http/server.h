@@ -25,7 +25,7 @@ struct ServerOptions {
     std::size_t header_limit_bytes = 16 * 1024;
     std::chrono::seconds request_timeout{30};
     std::size_t max_connections = 10000;
-    std::filesystem::path static_dir;   // web UI; empty or missing: no UI
+    std::filesystem::path static_dir;  // web UI; empty or missing: no UI
     double rate_limit_rps = 10;
     double rate_limit_burst = 20;
     int node_id = 0;
@@ -51,7 +51,7 @@ std::string_view BearerToken(const Request& req, const std::map<std::string, std
 /// applies the rate limit and authentication, routes to handlers, upgrades room WebSockets, serves the
 /// web UI, and logs one line per request without its query string (tokens may travel there).
 class HttpServer {
-public:
+  public:
     /// `auth` may be null when no route requires authentication; `ws` may be empty when no route is a room
     /// WebSocket (a consumer's probe server).
     HttpServer(asio::io_context& io, ServerOptions options, Router& router, ConnectionRegistry& registry,
@@ -65,7 +65,7 @@ public:
     /// is gone or `grace` has passed.
     void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
-private:
+  private:
     class HttpConnection;
     asio::awaitable<void> AcceptLoop();
     asio::awaitable<void> Serve(tcp::socket socket);

@@ -13,7 +13,7 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 // A client whose queue overflowed is not reading: its close frame waits behind a stuck write, so do not
 // wait long for it.
 constexpr auto kOverflowCloseGrace = std::chrono::milliseconds(500);
-}
+}  // namespace
 
 WebSocketSession::WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
                                    ConnectionId connection_id, std::string client_ip)
@@ -147,14 +147,14 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
             continue;
         }
         std::weak_ptr<WebSocketSession> weak = weak_from_this();
-        deps_.chat.Publish(deps_.chat.Stamp(room_, who_, MessageType::kMessage, std::move(content)),
-                           [weak](std::optional<Error> err) {
-                               if (!err) return;
-                               if (auto self = weak.lock())
-                                   self->Enqueue({std::make_shared<const std::string>(
-                                                      SerializeWsError("message not sent: " + err->message)),
-                                                  0});
-                           });
+        deps_.chat.Publish(
+            deps_.chat.Stamp(room_, who_, MessageType::kMessage, std::move(content)), [weak](std::optional<Error> err) {
+                if (!err) return;
+                if (auto self = weak.lock())
+                    self->Enqueue(
+                        {std::make_shared<const std::string>(SerializeWsError("message not sent: " + err->message)),
+                         0});
+            });
     }
 }
 

@@ -28,14 +28,14 @@ struct WebSocketDeps {
     asio::thread_pool& store_pool;
     ConnectionRegistry& registry;
     WebSocketOptions options;
-    ConnectionCaps& caps;            // connections per IP and per user
-    RateLimiter& user_messages;      // messages per user, keyed by user id
+    ConnectionCaps& caps;        // connections per IP and per user
+    RateLimiter& user_messages;  // messages per user, keyed by user id
 };
 
 /// One client in one room. Its reader validates and publishes what the client sends; its single writer
 /// drains a bounded SendQueue fed by the hub. Both run as coroutines on the connection's strand.
 class WebSocketSession : public HubMember, public Connection, public std::enable_shared_from_this<WebSocketSession> {
-public:
+  public:
     WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
                      ConnectionId connection_id, std::string client_ip);
 
@@ -46,7 +46,7 @@ public:
     void Shutdown() override;
     void Abort() override;
 
-private:
+  private:
     asio::awaitable<void> ReadLoop();
     asio::awaitable<void> WriteLoop();
     /// Sends a close frame with `code` (after the write in flight); the socket is cut if it takes longer
@@ -64,10 +64,10 @@ private:
     const std::string user_key_;  // this user's bucket in deps_.user_messages
 
     SendQueue queue_;
-    asio::steady_timer wake_;        // the idle writer waits on it; cancel() wakes it
+    asio::steady_timer wake_;  // the idle writer waits on it; cancel() wakes it
     asio::steady_timer close_deadline_;
-    bool closing_ = false;           // strand only
-    std::uint64_t received_ = 0;     // strand only
+    bool closing_ = false;        // strand only
+    std::uint64_t received_ = 0;  // strand only
 };
 
 }  // namespace rooms

@@ -6,8 +6,8 @@
 
 namespace rooms {
 
-AuthService::AuthService(UserStore& users, RefreshTokenStore& tokens, const PasswordHasher& hasher,
-                         const JwtCodec& jwt, AuthOptions options)
+AuthService::AuthService(UserStore& users, RefreshTokenStore& tokens, const PasswordHasher& hasher, const JwtCodec& jwt,
+                         AuthOptions options)
     : users_(users), tokens_(tokens), hasher_(hasher), jwt_(jwt), options_(options) {}
 
 Result<User> AuthService::Register(std::string_view nickname, std::string_view password) {

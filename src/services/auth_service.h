@@ -26,7 +26,7 @@ struct AuthOptions {
 /// Registration, login, token rotation. Register, Login, Refresh and Logout block (Argon2id, stores): call
 /// them from a worker thread. Authenticate is cheap and safe on an I/O thread. Thread-safe.
 class AuthService {
-public:
+  public:
     AuthService(UserStore& users, RefreshTokenStore& tokens, const PasswordHasher& hasher, const JwtCodec& jwt,
                 AuthOptions options);
 
@@ -41,7 +41,7 @@ public:
 
     Result<Principal> Authenticate(std::string_view access_token) const;
 
-private:
+  private:
     TokenPair IssuePair(const Principal& who, std::string_view family);
 
     UserStore& users_;

@@ -22,8 +22,9 @@ void BestEffortHistory::Write(std::span<const Message> batch) {
         for (const Message& m : batch) stale_.insert(m.room_id);
         const std::string why = e.what();
         if (log_.ShouldLog(why)) {
-            spdlog::warn("history cache: {}; messages are still stored, the cache of {} rooms is dropped when it answers",
-                         why, stale_.size());
+            spdlog::warn(
+                "history cache: {}; messages are still stored, the cache of {} rooms is dropped when it answers", why,
+                stale_.size());
         }
         std::lock_guard lock(mu_);
         problem_ = why + " (" + std::to_string(stale_.size()) + " rooms to refresh when it answers)";

@@ -19,7 +19,7 @@ namespace rooms {
 /// list: those rooms' cached history may lack the outage's messages until its keys expire (or Redis restarts
 /// empty, as ours does). Write runs on one thread (the persister's); Health is thread-safe.
 class BestEffortHistory {
-public:
+  public:
     explicit BestEffortHistory(HistoryCache& cache) : cache_(cache) {}
 
     /// Appends the batch to the cache; never throws.
@@ -29,7 +29,7 @@ public:
     /// Rooms waiting to be dropped from the cache.
     std::size_t StaleRooms() const;
 
-private:
+  private:
     HistoryCache& cache_;
     std::set<RoomId> stale_;
     mutable std::mutex mu_;  // guards problem_ and stale_count_

@@ -21,7 +21,7 @@ struct ChatOptions {
 
 /// Accepting messages and reading history. Thread-safe.
 class ChatService {
-public:
+  public:
     ChatService(MessageBus& bus, HistoryCache& cache, MessageStore& store, IdGenerator& ids, ChatOptions options)
         : bus_(bus), cache_(cache), store_(store), ids_(ids), options_(options) {}
 
@@ -32,7 +32,9 @@ public:
     Message Stamp(RoomId room, const Principal& who, MessageType type, std::string content);
 
     /// Hands the message to the bus; `done` tells whether it was accepted. Non-blocking.
-    void Publish(Message message, MessageBus::DeliveryHandler done) { bus_.Publish(std::move(message), std::move(done)); }
+    void Publish(Message message, MessageBus::DeliveryHandler done) {
+        bus_.Publish(std::move(message), std::move(done));
+    }
 
     /// The newest `history_size` messages, newest first: from the cache, else from the store (filling the
     /// cache); from the store also when the cache fails (e.g. Redis is down), and then logged at most every
@@ -47,7 +49,7 @@ public:
 
     const ChatOptions& options() const { return options_; }
 
-private:
+  private:
     MessageBus& bus_;
     HistoryCache& cache_;
     MessageStore& store_;

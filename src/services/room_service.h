@@ -11,7 +11,7 @@ namespace rooms {
 
 /// Rooms and who is in them. Every call blocks (stores): call from a worker thread. Thread-safe.
 class RoomService {
-public:
+  public:
     RoomService(RoomStore& rooms, Presence& presence) : rooms_(rooms), presence_(presence) {}
 
     Result<Room> Create(std::string_view name);
@@ -21,7 +21,7 @@ public:
     /// is down), logged at most every 10 s.
     Result<std::vector<std::string>> Clients(RoomId id);
 
-private:
+  private:
     RoomStore& rooms_;
     Presence& presence_;
     ThrottledLog presence_errors_{std::chrono::seconds(10)};

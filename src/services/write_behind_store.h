@@ -15,7 +15,7 @@ namespace rooms {
 /// before them is stored, so a client reads what it was sent. A failed batch is retried, never dropped.
 /// Stop() writes everything still queued (graceful shutdown).
 class WriteBehindMessageStore : public MessageStore {
-public:
+  public:
     WriteBehindMessageStore(MessageStore& inner, int batch_size, std::chrono::milliseconds flush_interval);
     ~WriteBehindMessageStore() override;
 
@@ -31,7 +31,7 @@ public:
 
     std::uint64_t written() const;
 
-private:
+  private:
     void Run();
 
     MessageStore& inner_;

@@ -118,7 +118,8 @@ TEST(Cluster, JoinRightAfterMessagesOnAnotherGatewayMissesAndDoublesNothing) {
             ASSERT_TRUE(ma.ws->Send(sent.back()));
         }
         // Every echo back means accepted (delivered to Kafka) and fanned out by gateway 1.
-        ASSERT_TRUE(ReadUntil(*ma.ws, [&](const json::object& o) { return Str(o, "content") == sent.back(); }, 10s));
+        ASSERT_TRUE(ReadUntil(
+            *ma.ws, [&](const json::object& o) { return Str(o, "content") == sent.back(); }, 10s));
         Member mb = Join(cfg.gateways[1], room, joiners[round]);
         ASSERT_TRUE(mb.ws);
         std::vector<std::string> got;  // oldest first: the history, then live frames
@@ -155,7 +156,8 @@ TEST(Cluster, CrossGatewayLatency) {
     Member mb = Join(cfg.gateways[1], room, b);
     ASSERT_TRUE(mb.ws);
     // a sees b's join notice: skip it so that a's reads below see only its echoes.
-    ASSERT_TRUE(ReadUntil(*ma.ws, [&](const json::object& o) { return Str(o, "user_id") == b.user_id; }, 5s));
+    ASSERT_TRUE(ReadUntil(
+        *ma.ws, [&](const json::object& o) { return Str(o, "user_id") == b.user_id; }, 5s));
 
     constexpr int kN = 1000;
     const std::string prefix = RunTag() + "-lat-";
@@ -189,7 +191,8 @@ TEST(Cluster, CrossGatewayLatency) {
             sender_error = "send " + std::to_string(i) + " failed";
             break;
         }
-        auto echo = ReadUntil(*ma.ws, [&](const json::object& o) { return Str(o, "content") == c; }, 10s);
+        auto echo = ReadUntil(
+            *ma.ws, [&](const json::object& o) { return Str(o, "content") == c; }, 10s);
         if (!echo) {
             sender_error = "no echo of " + c + " within 10 s";
             break;
@@ -204,8 +207,8 @@ TEST(Cluster, CrossGatewayLatency) {
         if (got[i]) lat_ms.push_back(std::chrono::duration<double, std::milli>(received[i] - sent[i]).count());
     EXPECT_EQ(lat_ms.size(), static_cast<std::size_t>(kN)) << "messages that reached gateway 2";
     std::cout << std::fixed << std::setprecision(2) << "[cluster] send(gateway 1) -> receipt(gateway 2) latency over "
-              << lat_ms.size() << " messages: p50 " << Percentile(lat_ms, 50) << " ms, p99 "
-              << Percentile(lat_ms, 99) << " ms, max " << Percentile(lat_ms, 100) << " ms" << std::endl;
+              << lat_ms.size() << " messages: p50 " << Percentile(lat_ms, 50) << " ms, p99 " << Percentile(lat_ms, 99)
+              << " ms, max " << Percentile(lat_ms, 100) << " ms" << std::endl;
 }
 
 // ---------------------------------------------------------------- 2. /clients across gateways
@@ -299,7 +302,7 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
     RestoreGuard guard(cfg.script, "consumer-1");
     std::atomic<int> accepted{0};
     std::atomic<int> senders_left{kSenders};
-    std::vector<std::vector<std::string>> acked(kSenders);     // per sender, in order
+    std::vector<std::vector<std::string>> acked(kSenders);  // per sender, in order
     std::vector<Received> sender_rx(kSenders), observer_rx(kRooms);
     std::vector<std::string> sender_err(kSenders);
     std::vector<SteadyClock::time_point> sender_end(kSenders);
@@ -326,7 +329,8 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
                 const auto deadline = SteadyClock::now() + 15s;
                 bool echoed = false;
                 while (!echoed && SteadyClock::now() < deadline) {
-                    auto f = ws.Read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+                    auto f =
+                        ws.Read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
                     if (!f.ok) break;
                     const std::string t = parse_tag(f.text);
                     if (t.empty()) continue;
@@ -433,13 +437,14 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
     EXPECT_EQ(start_rc.load(), 0) << "cluster.sh start consumer-1";
     const double send_s = std::chrono::duration<double>(sent_done - t0).count();
     const double drain_s = std::chrono::duration<double>(drained - sent_done).count();
-    std::cout << std::fixed << std::setprecision(2) << "[cluster] kill -9 consumer-1: sent " << accepted.load() << " acknowledged"
-              << " (senders that failed: " << std::count_if(sender_err.begin(), sender_err.end(),
-                                                        [](const std::string& e) { return !e.empty(); })
-              << ") / acknowledged distinct " << acked_set.size() << " / stored " << present << " of them (" << rows.size()
-              << " tagged rows) ; killed after " << killed_at << ", restarted after " << started_at
-              << " ; kill at " << kill_s << " s, consumer-1 ready again at " << start_s.load()
-              << " s ; stream " << send_s << " s (" << acked_set.size() / std::max(send_s, 1e-9)
+    std::cout << std::fixed << std::setprecision(2) << "[cluster] kill -9 consumer-1: sent " << accepted.load()
+              << " acknowledged"
+              << " (senders that failed: "
+              << std::count_if(sender_err.begin(), sender_err.end(), [](const std::string& e) { return !e.empty(); })
+              << ") / acknowledged distinct " << acked_set.size() << " / stored " << present << " of them ("
+              << rows.size() << " tagged rows) ; killed after " << killed_at << ", restarted after " << started_at
+              << " ; kill at " << kill_s << " s, consumer-1 ready again at " << start_s.load() << " s ; stream "
+              << send_s << " s (" << acked_set.size() / std::max(send_s, 1e-9)
               << " msg/s) ; all acknowledged rows in PostgreSQL " << drain_s << " s after the last ack" << std::endl;
 
     EXPECT_EQ(acked_set.size(), static_cast<std::size_t>(kPerSender * kSenders));

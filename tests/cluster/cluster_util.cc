@@ -56,7 +56,8 @@ std::string LoadConfig(Config& c, Needs needs) {
     }
     if (needs.pg) {
         c.dsn = Env("ROOMS_CLUSTER_POSTGRES_DSN");
-        if (c.dsn.empty()) problems += "ROOMS_CLUSTER_POSTGRES_DSN is not set (libpq DSN of the cluster's PostgreSQL)\n";
+        if (c.dsn.empty())
+            problems += "ROOMS_CLUSTER_POSTGRES_DSN is not set (libpq DSN of the cluster's PostgreSQL)\n";
     }
     if (needs.redis) {
         c.redis = Env("ROOMS_CLUSTER_REDIS_ADDRESS");
@@ -138,7 +139,9 @@ bool Pg::Tagged(const std::vector<std::string>& rooms, const std::string& prefix
     return Rows(
         "SELECT room_id::text, id::text, content FROM messages "
         "WHERE room_id = ANY($1::bigint[]) AND content LIKE $2 ORDER BY room_id, seq",
-        params, err, [&](PGresult* r, int i) { out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)}); });
+        params, err, [&](PGresult* r, int i) {
+            out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
+        });
 }
 
 bool Pg::NewestIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err) {
@@ -190,7 +193,8 @@ std::optional<std::vector<std::string>> RedisHistoryIds(const std::string& addre
         const redisReply* e = reply->element[i];
         auto v = ParseJson(std::string(e->str, e->len));
         const json::value* id = v && v->is_object() ? v->as_object().if_contains("id") : nullptr;
-        ids.push_back(id && id->is_int64() ? std::to_string(id->as_int64()) : "<no id: " + std::string(e->str, e->len) + ">");
+        ids.push_back(id && id->is_int64() ? std::to_string(id->as_int64())
+                                           : "<no id: " + std::string(e->str, e->len) + ">");
     }
     return ids;
 }

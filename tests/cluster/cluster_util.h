@@ -38,11 +38,11 @@ struct Needs {
 // Fills `c` with what `needs` asks for; returns the problems (empty: all there).
 std::string LoadConfig(Config& c, Needs needs);
 
-#define LOAD_CONFIG(cfg, ...)                                                                   \
-    Config cfg;                                                                                 \
-    {                                                                                           \
-        const std::string problems_ = LoadConfig(cfg, Needs{__VA_ARGS__});                      \
-        ASSERT_TRUE(problems_.empty()) << "cluster test configuration:\n" << problems_;         \
+#define LOAD_CONFIG(cfg, ...)                                                           \
+    Config cfg;                                                                         \
+    {                                                                                   \
+        const std::string problems_ = LoadConfig(cfg, Needs{__VA_ARGS__});              \
+        ASSERT_TRUE(problems_.empty()) << "cluster test configuration:\n" << problems_; \
     }
 
 // Runs `script verb name`; returns the exit status (0: ok).
@@ -50,7 +50,7 @@ int RunScript(const std::string& script, const std::string& verb, const std::str
 
 // Starts a stopped or killed process again when it goes out of scope (even when the test failed).
 class RestoreGuard {
-public:
+  public:
     RestoreGuard(std::string script, std::string name) : script_(std::move(script)), name_(std::move(name)) {}
     ~RestoreGuard() { Restore(); }
     RestoreGuard(const RestoreGuard&) = delete;
@@ -58,7 +58,7 @@ public:
     void Arm() { armed_ = true; }
     int Restore();
 
-private:
+  private:
     std::mutex mu_;
     std::string script_, name_;
     bool armed_ = false;
@@ -76,7 +76,7 @@ std::optional<std::set<std::string>> ClientNicknames(const Api& api, const User&
 double Percentile(std::vector<double> v, double p);
 
 class Pg {
-public:
+  public:
     explicit Pg(const std::string& dsn);
     ~Pg();
     Pg(const Pg&) = delete;
@@ -89,7 +89,7 @@ public:
     // The ids of the room's newest `limit` messages, newest first.
     bool NewestIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err);
 
-private:
+  private:
     // Runs a two-parameter query, calling `row` for each row; false and why on failure.
     bool Rows(const char* sql, const char* const (&params)[2], std::string& err,
               const std::function<void(PGresult*, int)>& row);

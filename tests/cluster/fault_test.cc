@@ -41,11 +41,11 @@ struct TrafficOptions {
     std::chrono::milliseconds pace{50};  // least time between two sends of one sender
     int per_sender = 0;                  // 0: until Stop()
     bool reconnect = false;
-    bool via_nginx = false;              // else sender r on gateway r % 2, observer on the other
+    bool via_nginx = false;  // else sender r on gateway r % 2, observer on the other
 };
 
 class Traffic {
-public:
+  public:
     Traffic(const Config& cfg, TrafficOptions o) : cfg_(cfg), o_(o), nginx_(cfg.nginx, "/api") {
         run_ = RunTag() + "f" + std::to_string(std::random_device{}() % 1000000);
         for (int r = 0; r < o_.rooms; ++r) {
@@ -91,7 +91,7 @@ public:
 
     struct Totals {
         int sent = 0, accepted = 0, refused = 0, silent = 0, cut = 0, reconnects = 0;
-        int late = 0;  // refused or cut, then echoed after all (counted as accepted)
+        int late = 0;                    // refused or cut, then echoed after all (counted as accepted)
         std::map<int, int> close_codes;  // the server's close codes seen by clients whose connection ended
     };
     Totals totals() const {
@@ -166,8 +166,9 @@ public:
             std::vector<std::string> order;
             for (const auto& row : rows)
                 if (row[0] == rooms_[r] && accepted.count(row[2])) order.push_back(row[2]);
-            EXPECT_TRUE(order == sides_[r].accepted) << "room " << r << ": stored order of accepted messages (" << order.size()
-                                                     << ") != send order (" << sides_[r].accepted.size() << ")";
+            EXPECT_TRUE(order == sides_[r].accepted)
+                << "room " << r << ": stored order of accepted messages (" << order.size() << ") != send order ("
+                << sides_[r].accepted.size() << ")";
         }
         std::cout << "[faults] stored: " << rows.size() << " rows for " << sent.size() << " sent, " << accepted.size()
                   << " accepted; all accepted stored " << std::fixed << std::setprecision(1) << drained
@@ -190,11 +191,11 @@ public:
         }
     }
 
-private:
+  private:
     struct Side {
         Member sender, observer;
         std::vector<std::string> sent, accepted, refused, silent, cut;  // accepted: in echo order
-        std::vector<std::string> observed;                                // live, plus history after reconnects
+        std::vector<std::string> observed;                              // live, plus history after reconnects
         int reconnects = 0;
         std::map<int, int> close_codes;
     };
@@ -260,7 +261,8 @@ private:
             enum { kWaiting, kAccepted, kRefused, kCut } outcome = kWaiting;
             const auto deadline = SteadyClock::now() + 20s;
             while (outcome == kWaiting && SteadyClock::now() < deadline) {
-                auto f = side.sender.ws->Read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+                auto f = side.sender.ws->Read(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
                 if (!f.ok) {
                     if (!f.timed_out) {
                         NoteClose(side, f);
@@ -275,15 +277,26 @@ private:
                     outcome = kRefused;
                 } else if (IsMessageFrom(o, user.user_id)) {
                     const std::string t = Tagged(o);
-                    if (t == tag) outcome = kAccepted;
-                    else if (!t.empty()) echoed_late.insert(t);
+                    if (t == tag)
+                        outcome = kAccepted;
+                    else if (!t.empty())
+                        echoed_late.insert(t);
                 }
             }
             switch (outcome) {
-                case kAccepted: side.accepted.push_back(tag); ++accepted_; break;
-                case kRefused: side.refused.push_back(tag); break;
-                case kWaiting: side.silent.push_back(tag); break;
-                case kCut: side.cut.push_back(tag); break;
+                case kAccepted:
+                    side.accepted.push_back(tag);
+                    ++accepted_;
+                    break;
+                case kRefused:
+                    side.refused.push_back(tag);
+                    break;
+                case kWaiting:
+                    side.silent.push_back(tag);
+                    break;
+                case kCut:
+                    side.cut.push_back(tag);
+                    break;
             }
             ++answered_;
             if (outcome == kCut && (!o_.reconnect || !Reconnect(user, r, side.sender, side))) break;
@@ -357,8 +370,8 @@ std::string Readyz(unsigned short port, int* status) {
 }
 
 // Polls until pred(status, body) holds (bounded); returns the last body.
-bool WaitReadyz(unsigned short port, std::chrono::seconds timeout, const std::function<bool(int, const std::string&)>& pred,
-                std::string* last) {
+bool WaitReadyz(unsigned short port, std::chrono::seconds timeout,
+                const std::function<bool(int, const std::string&)>& pred, std::string* last) {
     const auto deadline = SteadyClock::now() + timeout;
     do {
         int status = 0;
@@ -377,13 +390,15 @@ bool Ready(int status, const std::string& body) { return status == 200 && body.f
 // Waits until every gateway and consumer answers /readyz 200 "ready".
 void ExpectAllReady(const Config& cfg, std::chrono::seconds timeout) {
     std::string last;
-    for (auto port : cfg.gateways) EXPECT_TRUE(WaitReadyz(port, timeout, Ready, &last)) << "gateway " << port << ": " << last;
-    for (auto port : kConsumerPorts) EXPECT_TRUE(WaitReadyz(port, timeout, Ready, &last)) << "consumer " << port << ": " << last;
+    for (auto port : cfg.gateways)
+        EXPECT_TRUE(WaitReadyz(port, timeout, Ready, &last)) << "gateway " << port << ": " << last;
+    for (auto port : kConsumerPorts)
+        EXPECT_TRUE(WaitReadyz(port, timeout, Ready, &last)) << "consumer " << port << ": " << last;
 }
 
 // The fault scenarios that run chat traffic while they inject their fault.
 class Faults : public ::testing::Test {
-protected:
+  protected:
     // Loads the configuration (failing the test when incomplete), connects to PostgreSQL, starts `options`'
     // traffic and waits until it had 100 messages accepted. Call it in ASSERT_NO_FATAL_FAILURE.
     void StartTraffic(TrafficOptions options, Needs needs = {.pg = true, .script = true}) {
@@ -443,9 +458,13 @@ TEST_F(Faults, PostgresStoppedThirtySecondsConsumersWaitAndCatchUp) {
     // Meanwhile: each consumer's /readyz says why it is not ready, and the gateways keep chatting.
     for (auto port : kConsumerPorts) {
         std::string last;
-        EXPECT_TRUE(WaitReadyz(port, 15s, [](int status, const std::string& body) {
-            return status == 503 && body.find("postgres") != std::string::npos;
-        }, &last)) << "consumer " << port << " /readyz while PostgreSQL is down: " << last;
+        EXPECT_TRUE(WaitReadyz(
+            port, 15s,
+            [](int status, const std::string& body) {
+                return status == 503 && body.find("postgres") != std::string::npos;
+            },
+            &last))
+            << "consumer " << port << " /readyz while PostgreSQL is down: " << last;
         std::cout << "[faults] consumer " << port << " /readyz, PostgreSQL down: " << last.substr(0, 300) << std::endl;
     }
     const int before = traffic_->totals().accepted;
@@ -455,7 +474,8 @@ TEST_F(Faults, PostgresStoppedThirtySecondsConsumersWaitAndCatchUp) {
     EXPECT_EQ(guard.Restore(), 0) << "starting PostgreSQL again";
     const auto started = SteadyClock::now();
     std::string last;
-    for (auto port : kConsumerPorts) EXPECT_TRUE(WaitReadyz(port, 60s, Ready, &last)) << "consumer " << port << ": " << last;
+    for (auto port : kConsumerPorts)
+        EXPECT_TRUE(WaitReadyz(port, 60s, Ready, &last)) << "consumer " << port << ": " << last;
     const double ready_s = Since(started);
     ASSERT_TRUE(traffic_->WaitAccepted(100, 30s));
     traffic_->Stop();
@@ -472,7 +492,8 @@ TEST_F(Faults, PostgresStoppedThirtySecondsConsumersWaitAndCatchUp) {
 // ---------------------------------------------------------------- 5. Redis stopped
 
 TEST_F(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
-    ASSERT_NO_FATAL_FAILURE(StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms}, Needs{.pg = true, .redis = true, .script = true}));
+    ASSERT_NO_FATAL_FAILURE(
+        StartTraffic(TrafficOptions{.rooms = 4, .pace = 50ms}, Needs{.pg = true, .redis = true, .script = true}));
     Api nginx(cfg_.nginx, "/api");
     User asker = nginx.NewUser(RunTag() + "rq");
     User late = nginx.NewUser(RunTag() + "rl");
@@ -486,9 +507,14 @@ TEST_F(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
     // The gateways say they are degraded, and still serve.
     for (auto port : cfg_.gateways) {
         std::string last;
-        EXPECT_TRUE(WaitReadyz(port, 10s, [](int status, const std::string& body) {
-            return status == 200 && body.find("degraded") != std::string::npos && body.find("redis") != std::string::npos;
-        }, &last)) << "gateway " << port << " /readyz while Redis is down: " << last;
+        EXPECT_TRUE(WaitReadyz(
+            port, 10s,
+            [](int status, const std::string& body) {
+                return status == 200 && body.find("degraded") != std::string::npos &&
+                       body.find("redis") != std::string::npos;
+            },
+            &last))
+            << "gateway " << port << " /readyz while Redis is down: " << last;
         std::cout << "[faults] gateway " << port << " /readyz, Redis down: " << last.substr(0, 300) << std::endl;
     }
     // Who is online is unknown: 503, not a wrong list.
@@ -544,7 +570,8 @@ TEST_F(Faults, RedisStoppedChatGoesOnPresenceDegradesAndRecovers) {
     auto from = std::find(ids.begin(), ids.end(), newest.empty() ? "" : newest.front());
     EXPECT_TRUE(from != ids.end()) << "the newest stored message is not in the history after Redis returned";
     if (from != ids.end()) {
-        std::vector<std::string> tail(from, ids.end()), expect(newest.begin(), newest.begin() + std::min(newest.size(), tail.size()));
+        std::vector<std::string> tail(from, ids.end()),
+            expect(newest.begin(), newest.begin() + std::min(newest.size(), tail.size()));
         EXPECT_EQ(tail, expect) << "history after Redis returned != PostgreSQL's newest rows";
     }
 }
@@ -610,7 +637,7 @@ TEST_F(Faults, GracefulShutdownOfEachRoleUnderLoadLosesNothingAndClosesWith1001)
 
 // Produces records straight into a topic, as a misbehaving producer would, and reads a topic from its start.
 class RawKafka {
-public:
+  public:
     explicit RawKafka(const std::string& brokers) : brokers_(brokers) {}
 
     // Produces (key, value) pairs to `topic` with the gateways' partitioner; fills the partition and offset of
@@ -624,7 +651,8 @@ public:
         rd_kafka_conf_set(conf, "message.max.bytes", "2000000", errstr, sizeof errstr);
         rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
             auto* out = static_cast<std::pair<int, std::int64_t>*>(m->_private);
-            *out = m->err ? std::pair<int, std::int64_t>{-1, -1} : std::pair<int, std::int64_t>{m->partition, m->offset};
+            *out =
+                m->err ? std::pair<int, std::int64_t>{-1, -1} : std::pair<int, std::int64_t>{m->partition, m->offset};
         });
         rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
         if (!rk) {
@@ -680,7 +708,8 @@ public:
                         const char* name;
                         const void* val;
                         size_t size;
-                        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                        for (size_t i = 0;
+                             rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
                             r.headers[name] = std::string(static_cast<const char*>(val), size);
                     }
                     out.push_back(std::move(r));
@@ -693,17 +722,14 @@ public:
         return out;
     }
 
-private:
+  private:
     std::string brokers_;
 };
 
 std::string MessageJson(std::int64_t id, const std::string& room, const std::string& content) {
-    json::object o{{"id", id},
-                   {"room_id", std::stoll(room)},
-                   {"user_id", 1},
-                   {"nickname", "poison"},
-                   {"content", content},
-                   {"time_created", std::int64_t{1'800'000'000'000'000}},
+    json::object o{{"id", id},           {"room_id", std::stoll(room)},
+                   {"user_id", 1},       {"nickname", "poison"},
+                   {"content", content}, {"time_created", std::int64_t{1'800'000'000'000'000}},
                    {"type", "message"}};
     return json::serialize(o);
 }
@@ -760,7 +786,8 @@ TEST_F(Faults, PoisonRecordsGoToTheDeadLetterTopicAndTheNextMessagesPersist) {
     const double dead_s = Since(produced);
     ASSERT_EQ(dead.size(), poison.size()) << "records of this test in messages.dlq";
     for (std::size_t i = 0; i < poison.size(); ++i) {
-        const auto it = std::find_if(dead.begin(), dead.end(), [&](const auto& d) { return d.value == poison[i].second; });
+        const auto it =
+            std::find_if(dead.begin(), dead.end(), [&](const auto& d) { return d.value == poison[i].second; });
         ASSERT_NE(it, dead.end()) << "poison record " << i << " not in messages.dlq unchanged";
         EXPECT_EQ(it->headers["source_topic"], "messages");
         EXPECT_EQ(it->headers["source_partition"], std::to_string(where[i].first));
@@ -772,7 +799,8 @@ TEST_F(Faults, PoisonRecordsGoToTheDeadLetterTopicAndTheNextMessagesPersist) {
     }
     // None of them was stored.
     ASSERT_TRUE(pg.Tagged({room}, "", rows, err)) << err;
-    for (const auto& row : rows) EXPECT_EQ(row[2].find(marker + " too long"), std::string::npos) << "a poison record was stored";
+    for (const auto& row : rows)
+        EXPECT_EQ(row[2].find(marker + " too long"), std::string::npos) << "a poison record was stored";
     std::cout << std::fixed << std::setprecision(1) << "[faults] poison: the next messages stored " << persisted_s
               << " s and all 3 records in messages.dlq " << dead_s << " s after they were produced" << std::endl;
 }
@@ -794,7 +822,8 @@ long RssKb(const std::string& pidfile) {
 TEST_F(Faults, SlowClientInARoomOfFiftyIsDroppedAndTheOthersGetEverything) {
     LOAD_CONFIG(cfg);
     const std::string run_dir = Env("ROOMS_CLUSTER_RUN_DIR");
-    ASSERT_FALSE(run_dir.empty()) << "ROOMS_CLUSTER_RUN_DIR is not set (the cluster's pid files, e.g. .services/cluster)";
+    ASSERT_FALSE(run_dir.empty())
+        << "ROOMS_CLUSTER_RUN_DIR is not set (the cluster's pid files, e.g. .services/cluster)";
     Api nginx(cfg.nginx, "/api");
     constexpr int kMembers = 50, kSenders = 5, kTotal = 10000, kPerSender = kTotal / kSenders;
     const std::string run = RunTag() + "s" + std::to_string(std::random_device{}() % 1000000);
@@ -851,7 +880,8 @@ TEST_F(Faults, SlowClientInARoomOfFiftyIsDroppedAndTheOthersGetEverything) {
                 const std::string c = Str(*v, "content");
                 if (c.rfind(run + "-", 0) != 0) continue;
                 ++received[m];
-                if (sender && Str(*v, "user_id") == users[m].user_id && c.rfind(run + "-" + std::to_string(m) + "-", 0) == 0) {
+                if (sender && Str(*v, "user_id") == users[m].user_id &&
+                    c.rfind(run + "-" + std::to_string(m) + "-", 0) == 0) {
                     if (sent < kPerSender) {
                         if (!ws.Send(tag_of(m, sent++))) errors[m] = "send failed";
                     } else if (sent == kPerSender) {
@@ -895,13 +925,15 @@ TEST_F(Faults, SlowClientInARoomOfFiftyIsDroppedAndTheOthersGetEverything) {
         EXPECT_EQ(received[m], kTotal) << "member " << m << " on websocket-" << (m % 2 ? 2 : 1);
     }
     // Its connection ended (with 1008 or 1013 when the close frame made it through the full buffers).
-    EXPECT_FALSE(last.ok || last.timed_out) << "the slow client is still connected after " << slow_messages << " frames";
+    EXPECT_FALSE(last.ok || last.timed_out)
+        << "the slow client is still connected after " << slow_messages << " frames";
     if (close_code >= 0) {
         EXPECT_TRUE(close_code == 1008 || close_code == 1013) << "close code " << close_code;
     }
     EXPECT_LT(slow_messages, kTotal) << "the slow client got everything: it was not dropped";
     // Bounded: the slow client's queue (1,024 messages) and buffers, not 10,000 messages, are what it may hold.
-    EXPECT_LT(rss_peak.load() - rss_before, 256 * 1024) << "websocket-1 grew by " << (rss_peak.load() - rss_before) / 1024 << " MiB";
+    EXPECT_LT(rss_peak.load() - rss_before, 256 * 1024)
+        << "websocket-1 grew by " << (rss_peak.load() - rss_before) / 1024 << " MiB";
 }
 
 }  // namespace

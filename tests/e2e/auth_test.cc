@@ -3,7 +3,6 @@
 // enumeration by login timing.
 
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,10 +16,10 @@ namespace rooms_e2e {
 namespace {
 
 class AuthTest : public SharedServerTest<AuthTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit(); }
 
-protected:
+  protected:
     void SetUp() override {
         SharedServerTest::SetUp();
         if (HasFatalFailure()) return;
@@ -116,7 +115,8 @@ TEST_F(AuthTest, BadSignaturesAreRefused) {
 
 TEST_F(AuthTest, ExpiredTokenIsRefused) {
     auto now = NowUnix();
-    json::object expired = {{"id", user_.user_id}, {"nickname", user_.nickname}, {"iat", now - 1000}, {"exp", now - 120}};
+    json::object expired = {
+        {"id", user_.user_id}, {"nickname", user_.nickname}, {"iat", now - 1000}, {"exp", now - 120}};
     const std::string token = MakeJwt(Header("HS256"), expired, key_, "HS256");
     ExpectRefused(token, "exp two minutes ago");
     // ...on the WebSocket too, before the upgrade.
@@ -129,16 +129,17 @@ TEST_F(AuthTest, ExpiredTokenIsRefused) {
 
 TEST_F(AuthTest, TokensWithMissingOrBadClaimsAreRefused) {
     const auto now = NowUnix();
-    ExpectRefused(MakeJwt(Header("HS256"), {{"id", user_.user_id}, {"nickname", user_.nickname}, {"iat", now}}, key_,
-                          "HS256"),
-                  "no exp");
-    ExpectRefused(MakeJwt(Header("HS256"), {{"nickname", user_.nickname}, {"iat", now}, {"exp", now + 600}}, key_,
-                          "HS256"),
-                  "no id");
-    ExpectRefused(MakeJwt(Header("HS256"), {{"id", user_.user_id}, {"nickname", user_.nickname}, {"iat", now},
-                                            {"exp", std::to_string(now + 600)}},
-                          key_, "HS256"),
-                  "exp as a string");
+    ExpectRefused(
+        MakeJwt(Header("HS256"), {{"id", user_.user_id}, {"nickname", user_.nickname}, {"iat", now}}, key_, "HS256"),
+        "no exp");
+    ExpectRefused(
+        MakeJwt(Header("HS256"), {{"nickname", user_.nickname}, {"iat", now}, {"exp", now + 600}}, key_, "HS256"),
+        "no id");
+    ExpectRefused(
+        MakeJwt(Header("HS256"),
+                {{"id", user_.user_id}, {"nickname", user_.nickname}, {"iat", now}, {"exp", std::to_string(now + 600)}},
+                key_, "HS256"),
+        "exp as a string");
     // A payload that is not JSON at all, correctly signed.
     std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode("not json");
     ExpectRefused(input + "." + Base64UrlEncode(HmacSha256(key_, input)), "payload not JSON");
@@ -165,7 +166,7 @@ TEST_F(AuthTest, ForgedTokensAreRefusedOnTheWebSocket) {
 /// password (HttpApiTest.LoginFailuresAre401WithTheSameMessage); so must the time be: the server runs the same
 /// Argon2id verification for an unknown nickname as for a known one.
 class LoginTimingTest : public SharedServerTest<LoginTimingTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit(); }  // up to 130 logins from one address
 };
 
@@ -221,8 +222,8 @@ TEST_F(LoginTimingTest, UnknownNicknameTakesAsLongAsAWrongPassword) {
     RecordProperty("unknown_nickname_median_us", static_cast<int>(unknown * 1000));
     RecordProperty("wrong_password_median_us", static_cast<int>(wrong * 1000));
     EXPECT_LE(std::max(unknown, wrong), 1.5 * std::min(unknown, wrong) + 10.0)
-        << "unknown nickname " << unknown << " ms, wrong password " << wrong
-        << " ms in the last of " << kSeries << " series: the time tells whether a nickname exists";
+        << "unknown nickname " << unknown << " ms, wrong password " << wrong << " ms in the last of " << kSeries
+        << " series: the time tells whether a nickname exists";
 }
 
 }  // namespace

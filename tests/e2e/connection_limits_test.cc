@@ -1,14 +1,12 @@
 // Slow and idle HTTP clients: a request trickled byte by byte (slow-loris) and connections that never send
 // anything are closed after http.request_timeout_s, and meanwhile they cost the other clients nothing.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <vector>
 
@@ -20,7 +18,7 @@ namespace {
 constexpr auto kRequestTimeout = 2s;
 
 class ConnectionLimitTest : public SharedServerTest<ConnectionLimitTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() {
         return NoRateLimit({{"ROOMS_HTTP_REQUEST_TIMEOUT_S", std::to_string(kRequestTimeout.count())}});
     }
@@ -28,7 +26,7 @@ public:
 
 /// A plain TCP connection to the server, closed on destruction.
 class RawConnection {
-public:
+  public:
     explicit RawConnection(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -61,7 +59,7 @@ public:
         }
     }
 
-private:
+  private:
     int fd_;
     bool connected_ = false;
 };

@@ -10,10 +10,10 @@ namespace rooms_e2e {
 namespace {
 
 class HttpApiTest : public SharedServerTest<HttpApiTest, ::testing::TestWithParam<std::string>> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit(); }
 
-protected:
+  protected:
     Api api() const { return Api(port(), GetParam()); }
     std::string P(const std::string& path) const { return GetParam() + path; }
 };
@@ -132,12 +132,13 @@ TEST_P(HttpApiTest, RegisterLengthBoundariesCountCodePoints) {
 TEST_P(HttpApiTest, UnknownFieldsAreIgnored) {
     // Existing clients may send more than the contract names; that must not break them.
     const std::string nick = Unique("extra");
-    auto reg = api().http().PostJson(P("/user/register"), json::serialize(json::object{
-                                                              {"nickname", nick}, {"password", "password123"},
-                                                              {"email", "x@example.com"}, {"remember", true}}));
+    auto reg = api().http().PostJson(
+        P("/user/register"),
+        json::serialize(json::object{
+            {"nickname", nick}, {"password", "password123"}, {"email", "x@example.com"}, {"remember", true}}));
     EXPECT_EQ(reg.status, 200) << reg.Describe();
-    auto login = api().http().PostJson(P("/user/login"), json::serialize(json::object{
-                                                             {"nickname", nick}, {"password", "password123"}, {"x", 1}}));
+    auto login = api().http().PostJson(
+        P("/user/login"), json::serialize(json::object{{"nickname", nick}, {"password", "password123"}, {"x", 1}}));
     EXPECT_EQ(login.status, 200) << login.Describe();
 }
 
@@ -195,9 +196,9 @@ TEST_P(HttpApiTest, LoginFailuresAre401WithTheSameMessage) {
 }
 
 TEST_P(HttpApiTest, LoginRejectsInvalidBodies) {
-    for (const std::string body : {"{", "", "[]", "{}", R"({"nickname":"abcdef"})", R"({"password":"password123"})",
-                                   R"({"nickname":5,"password":"password123"})",
-                                   R"({"nickname":"abcdef","password":true})"}) {
+    for (const std::string body :
+         {"{", "", "[]", "{}", R"({"nickname":"abcdef"})", R"({"password":"password123"})",
+          R"({"nickname":5,"password":"password123"})", R"({"nickname":"abcdef","password":true})"}) {
         auto res = api().http().PostJson(P("/user/login"), body);
         EXPECT_EQ(res.status, 400) << "body " << body << " -> " << res.Describe();
         EXPECT_EQ(ErrorBodyProblem(res), "") << body;
@@ -241,8 +242,7 @@ TEST_P(HttpApiTest, RefreshReuseRevokesTheSession) {
     auto reuse = api().Refresh(u.refresh_token);
     EXPECT_EQ(reuse.status, 401) << "reusing a used refresh token: " << reuse.Describe();
     auto newer = api().Refresh(refresh2);
-    EXPECT_EQ(newer.status, 401) << "after reuse, the newer token of that session is revoked too: "
-                                 << newer.Describe();
+    EXPECT_EQ(newer.status, 401) << "after reuse, the newer token of that session is revoked too: " << newer.Describe();
 
     auto unaffected = api().Refresh(other_refresh);
     EXPECT_EQ(unaffected.status, 200) << "another login session is not affected: " << unaffected.Describe();
@@ -325,7 +325,8 @@ TEST_P(HttpApiTest, CreateAndListRoomsOldestFirst) {
         std::string id = Str(r, "id");
         if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
             order.push_back(id);
-            EXPECT_EQ(Str(r, "name"), names[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin())]);
+            EXPECT_EQ(Str(r, "name"),
+                      names[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin())]);
         }
     }
     EXPECT_EQ(order, ids) << "rooms are listed oldest first: " << list.Describe();
@@ -366,8 +367,8 @@ TEST_P(HttpApiTest, CreateRoomValidation) {
         EXPECT_EQ(ErrorBodyProblem(res), "") << body;
     }
     auto res = api().Post("/chat/rooms", R"({"name":""})", u.access_token);
-    EXPECT_NE(Str(res.Json(), "message").find("name"), std::string::npos) << "the message names the field: "
-                                                                          << res.Describe();
+    EXPECT_NE(Str(res.Json(), "message").find("name"), std::string::npos)
+        << "the message names the field: " << res.Describe();
 }
 
 TEST_P(HttpApiTest, ChatEndpointsRequireAToken) {
@@ -428,8 +429,8 @@ TEST_P(HttpApiTest, MessagesOfAnEmptyRoomAndBadQueries) {
         EXPECT_EQ(ok.status, 200) << q << " -> " << ok.Describe();
         EXPECT_TRUE(ok.Json().is_array()) << q << " -> " << ok.Describe();
     }
-    for (const std::string q : {"limit=0", "limit=101", "limit=-1", "limit=abc", "limit=", "limit=10x",
-                                "limit=99999999999999999999"}) {
+    for (const std::string q :
+         {"limit=0", "limit=101", "limit=-1", "limit=abc", "limit=", "limit=10x", "limit=99999999999999999999"}) {
         auto bad = api().Messages(u.access_token, room, q);
         EXPECT_EQ(bad.status, 400) << q << " -> " << bad.Describe();
         EXPECT_EQ(ErrorBodyProblem(bad), "") << q;
@@ -450,8 +451,8 @@ TEST_P(HttpApiTest, HealthAndReadiness) {
 
 TEST_P(HttpApiTest, UnknownPathIs404) {
     User u = api().NewUser("nf");
-    std::vector<std::string> paths = {"/user", "/user/nope", "/user/login/extra", "/chat", "/chat/nope",
-                                      "/chat/rooms/1/nope", "/chat/rooms/1/clients/x"};
+    std::vector<std::string> paths = {"/user",      "/user/nope",         "/user/login/extra",      "/chat",
+                                      "/chat/nope", "/chat/rooms/1/nope", "/chat/rooms/1/clients/x"};
     // Bare paths outside /user and /chat may belong to the web UI (served at /); under /api everything is API.
     if (!GetParam().empty()) paths.push_back("/nope");
     for (const std::string& path : paths) {
@@ -468,11 +469,16 @@ TEST_P(HttpApiTest, WrongMethodIs405) {
     const std::string room = api().NewRoom(u);
     const Headers auth = {{"Authorization", u.Bearer()}};
     const std::vector<std::pair<http::verb, std::string>> calls = {
-        {http::verb::get, "/user/register"},  {http::verb::get, "/user/login"},
-        {http::verb::get, "/user/refresh"},   {http::verb::get, "/user/logout"},
-        {http::verb::put, "/user/login"},     {http::verb::delete_, "/user/register"},
-        {http::verb::put, "/chat/rooms"},     {http::verb::delete_, "/chat/rooms"},
-        {http::verb::patch, "/chat/rooms"},   {http::verb::post, "/chat/rooms/" + room + "/clients"},
+        {http::verb::get, "/user/register"},
+        {http::verb::get, "/user/login"},
+        {http::verb::get, "/user/refresh"},
+        {http::verb::get, "/user/logout"},
+        {http::verb::put, "/user/login"},
+        {http::verb::delete_, "/user/register"},
+        {http::verb::put, "/chat/rooms"},
+        {http::verb::delete_, "/chat/rooms"},
+        {http::verb::patch, "/chat/rooms"},
+        {http::verb::post, "/chat/rooms/" + room + "/clients"},
         {http::verb::post, "/chat/rooms/" + room + "/messages"},
         {http::verb::delete_, "/chat/rooms/" + room + "/messages"},
         {http::verb::post, "/healthz"},

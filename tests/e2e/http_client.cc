@@ -1,5 +1,6 @@
 #include "http_client.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,8 +9,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -78,7 +77,8 @@ HttpResponse HttpClient::Raw(const std::string& raw) const {
         connect_ec = ec;
         connected = true;
     });
-    if (!RunUntil(ioc, [&] { return connected; }, deadline)) {
+    if (!RunUntil(
+            ioc, [&] { return connected; }, deadline)) {
         out.error = "connect timed out";
         stream.socket().close();
         ioc.restart();
@@ -104,9 +104,12 @@ HttpResponse HttpClient::Raw(const std::string& raw) const {
         read_ec = ec;
         read = true;
     });
-    bool ok = RunUntil(ioc, [&] { return read; }, deadline);
+    bool ok = RunUntil(
+        ioc, [&] { return read; }, deadline);
     // The response is read; give the write a moment to finish (or fail) before closing.
-    if (ok && !written) RunUntil(ioc, [&] { return written; }, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
+    if (ok && !written)
+        RunUntil(
+            ioc, [&] { return written; }, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream.socket().close(ignored);

@@ -2,7 +2,6 @@
 
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
-
 #include <chrono>
 #include <map>
 #include <string>
@@ -14,7 +13,7 @@ namespace rooms_e2e {
 namespace http = boost::beast::http;
 
 struct HttpResponse {
-    int status = 0;                              // 0: no response (see error)
+    int status = 0;  // 0: no response (see error)
     std::string body;
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string error;                           // transport error, empty when a response was read
@@ -33,7 +32,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 /// timeout (connect, write and read together). The request is written while the response is read, so a
 /// server that answers early (413) and closes is seen answering.
 class HttpClient {
-public:
+  public:
     explicit HttpClient(unsigned short port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
     HttpResponse Request(http::verb method, const std::string& target, const std::string& body = {},
@@ -49,7 +48,7 @@ public:
 
     unsigned short port() const { return port_; }
 
-private:
+  private:
     unsigned short port_;
     std::chrono::milliseconds timeout_;
 };

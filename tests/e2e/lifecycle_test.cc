@@ -2,7 +2,6 @@
 // restart with the same data directory (users, tokens, rooms and history survive).
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include "test_util.h"
@@ -29,7 +28,7 @@ WsClient::Frame ReadToEnd(WsClient& ws, std::vector<json::object>* seen = nullpt
 }
 
 class LifecycleTest : public ::testing::Test {
-protected:
+  protected:
     void TearDown() override {
         if (HasFailure() && server_) {
             server_->Keep();

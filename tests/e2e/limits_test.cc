@@ -11,7 +11,7 @@ namespace {
 
 // Default rate limit: 10 requests/s per IP, burst 20.
 class RateLimitTest : public SharedServerTest<RateLimitTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return {}; }
 };
 
@@ -55,15 +55,17 @@ TEST_F(RateLimitTest, RegisterAndLoginAreLimitedToo) {
     for (int i = 0; i < 80 && status_429 == 0; ++i) {
         auto res = http.PostJson(i % 2 ? "/user/login" : "/api/user/register", "{");
         ASSERT_NE(res.status, 0) << res.Describe();
-        if (res.status == 429) status_429 = i;
-        else EXPECT_EQ(res.status, 400) << res.Describe();
+        if (res.status == 429)
+            status_429 = i;
+        else
+            EXPECT_EQ(res.status, 400) << res.Describe();
     }
     EXPECT_GT(status_429, 0) << "80 quick malformed auth requests were never limited";
 }
 
 // Default body limit (64 KiB); no rate limit.
 class BodyLimitTest : public SharedServerTest<BodyLimitTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit(); }
 };
 
@@ -94,8 +96,9 @@ TEST_F(BodyLimitTest, DeclaredLengthOverTheLimitIs413BeforeTheBody) {
 
 TEST_F(BodyLimitTest, ChunkedBodyOverTheLimitIs413) {
     HttpClient http(port());
-    std::string raw = "POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n";
+    std::string raw =
+        "POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
     const std::string chunk(8192, 'a');
     for (int i = 0; i < 10; ++i) raw += "2000\r\n" + chunk + "\r\n";
     raw += "0\r\n\r\n";
@@ -106,8 +109,8 @@ TEST_F(BodyLimitTest, ChunkedBodyOverTheLimitIs413) {
 TEST_F(BodyLimitTest, BodyUnderTheLimitIsRead) {
     // 60 000 bytes: under the limit, so the server reads it and rejects the too-long password with 400.
     HttpClient http(port());
-    const std::string body = R"({"nickname":")" + Unique("under") + R"(","password":")" + std::string(60000, 'p') +
-                             R"("})";
+    const std::string body =
+        R"({"nickname":")" + Unique("under") + R"(","password":")" + std::string(60000, 'p') + R"("})";
     auto res = http.PostJson("/user/register", body);
     EXPECT_EQ(res.status, 400) << res.Describe();
 }
@@ -121,10 +124,10 @@ TEST_F(BodyLimitTest, HeaderOverTheLimitIsRefused) {
 
 TEST_F(BodyLimitTest, GarbageRequestsDoNotHurtTheServer) {
     HttpClient http(port(), std::chrono::seconds(2));  // some of these leave the server waiting for more
-    for (const std::string& raw : {std::string("GARBAGE\r\n\r\n"),
-                                  std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
-                                  std::string("POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
-                                  std::string("POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{")}) {
+    for (const std::string& raw :
+         {std::string("GARBAGE\r\n\r\n"), std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+          std::string("POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+          std::string("POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{")}) {
         auto res = http.Raw(raw);
         if (res.status != 0) {
             EXPECT_GE(res.status, 400) << res.Describe();

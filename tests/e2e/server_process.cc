@@ -1,5 +1,6 @@
 #include "server_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -8,16 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-
 #include <cctype>
 #include <cerrno>
-#include <iostream>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -119,8 +118,10 @@ bool ServerProcess::Reap(bool block) {
     int status = 0;
     pid_t r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
     if (r == pid_) {
-        if (WIFEXITED(status)) exit_status_ = WEXITSTATUS(status);
-        else if (WIFSIGNALED(status)) exit_status_ = 128 + WTERMSIG(status);
+        if (WIFEXITED(status))
+            exit_status_ = WEXITSTATUS(status);
+        else if (WIFSIGNALED(status))
+            exit_status_ = 128 + WTERMSIG(status);
         pid_ = -1;
         return true;
     }
@@ -144,18 +145,19 @@ std::string ServerProcess::Start(std::chrono::milliseconds ready_timeout) {
             if (res.status == 200) return {};
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         } while (std::chrono::steady_clock::now() < deadline);
-        return "the external server at " + base_url() + " did not answer GET " + PathPrefix() + "/healthz: " +
-               res.Describe();
+        return "the external server at " + base_url() + " did not answer GET " + PathPrefix() +
+               "/healthz: " + res.Describe();
     }
     if (Alive()) return "already running";
     const std::string binary = RoomsBinary();
-    if (::access(binary.c_str(), X_OK) != 0) return "the server binary " + binary + " does not exist or is not executable";
+    if (::access(binary.c_str(), X_OK) != 0)
+        return "the server binary " + binary + " does not exist or is not executable";
 
     port_ = FreeLoopbackPort();
     exit_status_ = -1;
 
     // Everything the child needs is prepared before fork(): after it only async-signal-safe calls are made.
-    std::vector<std::string> args = {binary, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
+    std::vector<std::string> args = {binary,       "serve",  "--listen", "127.0.0.1:" + std::to_string(port_),
                                      "--data-dir", data_dir_};
     std::vector<std::string> envs;
     for (char** e = environ; e && *e; ++e) {

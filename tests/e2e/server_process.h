@@ -32,7 +32,7 @@ std::string ApiRoot(const std::string& test_prefix);
 /// temporary data directory, extra ROOMS_* environment variables and stderr/stdout captured in DIR/server.log.
 /// Inherited ROOMS_* variables are dropped so a developer's environment cannot change the tests.
 class ServerProcess {
-public:
+  public:
     explicit ServerProcess(std::map<std::string, std::string> env = {});
     ~ServerProcess();  // kills a server still running and removes the data directory (unless Keep() or
                        // $ROOMS_E2E_KEEP is set)
@@ -76,7 +76,7 @@ public:
 
     void SetEnv(const std::string& key, const std::string& value) { env_[key] = value; }
 
-private:
+  private:
     bool Reap(bool block);
 
     std::map<std::string, std::string> env_;

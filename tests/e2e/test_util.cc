@@ -101,8 +101,8 @@ constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(), mac, &len);
+    HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         mac, &len);
     return std::string(reinterpret_cast<const char*>(mac), len);
 }
 
@@ -331,8 +331,7 @@ std::string MessageShapeProblem(const json::value& m) {
         if (!o.contains(k) || !IsDecimalId(o.at(k))) problems += std::string(" ") + k + " is not a decimal string;";
     for (const char* k : {"content", "nickname", "type"})
         if (!o.contains(k) || !o.at(k).is_string()) problems += std::string(" ") + k + " is not a string;";
-    if (!o.contains("time_created") || !IsRfc3339(o.at("time_created")))
-        problems += " time_created is not RFC 3339;";
+    if (!o.contains("time_created") || !IsRfc3339(o.at("time_created"))) problems += " time_created is not RFC 3339;";
     auto type = Str(m, "type");
     if (type != "message" && type != "join" && type != "leave") problems += " type is '" + type + "';";
     if (!problems.empty()) return problems + " in " + Serialize(m);

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <chrono>
 #include <map>
 #include <memory>
@@ -67,7 +66,7 @@ struct User {
 
 /// The REST API of one server, with paths bare (prefix "") or under "/api".
 class Api {
-public:
+  public:
     explicit Api(unsigned short port, const std::string& prefix = "") : http_(port), prefix_(ApiRoot(prefix)) {}
 
     HttpResponse Register(const std::string& nickname, const std::string& password) const;
@@ -91,7 +90,7 @@ public:
     const HttpClient& http() const { return http_; }
     const std::string& prefix() const { return prefix_; }
 
-private:
+  private:
     HttpClient http_;
     std::string prefix_;
 };
@@ -154,7 +153,7 @@ std::optional<json::object> SendAndAwaitEcho(WsClient& ws, const User& user, con
 /// own users and rooms.
 template <typename Derived, typename Base = ::testing::Test>
 class SharedServerTest : public Base {
-public:
+  public:
     static void SetUpTestSuite() {
         server_ = std::make_unique<ServerProcess>(Derived::Env());
         start_error_ = server_->Start();
@@ -164,8 +163,7 @@ public:
             if (server_->Alive()) {
                 const auto start = Clock::now();
                 const int status = server_->Stop();
-                const auto ms =
-                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+                const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
                 if (status != 0 || ms > 3000)
                     std::cerr << "e2e: the server exited with status " << status << " " << ms << " ms after SIGTERM\n";
             }
@@ -177,7 +175,7 @@ public:
         server_.reset();
     }
 
-protected:
+  protected:
     void SetUp() override {
         ASSERT_TRUE(server_) << "no server";
         ASSERT_TRUE(start_error_.empty()) << start_error_;

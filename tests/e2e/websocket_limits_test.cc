@@ -13,14 +13,15 @@ namespace {
 
 auto From(const User& u, const std::string& type, const std::string& content = "") {
     return [&u, type, content](const json::object& o) {
-        return Str(o, "user_id") == u.user_id && Str(o, "type") == type && (content.empty() || Str(o, "content") == content);
+        return Str(o, "user_id") == u.user_id && Str(o, "type") == type &&
+               (content.empty() || Str(o, "content") == content);
     };
 }
 
 // ------------------------------------------------------------------------------------------------ pings
 
 class PingTest : public SharedServerTest<PingTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit({{"ROOMS_CHAT_PING_INTERVAL_S", "1"}}); }
 };
 
@@ -59,7 +60,7 @@ TEST_F(PingTest, ClientThatDoesNotAnswerPingsIsDropped) {
 // ------------------------------------------------------------------------------------------------ history size
 
 class HistorySizeTest : public SharedServerTest<HistorySizeTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit({{"ROOMS_CHAT_HISTORY_SIZE", "5"}}); }
 };
 
@@ -84,7 +85,7 @@ TEST_F(HistorySizeTest, HistoryFrameHoldsAtMostHistorySizeMessages) {
 // ------------------------------------------------------------------------------------------------ slow client
 
 class SlowClientTest : public SharedServerTest<SlowClientTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() {
         return NoRateLimit({{"ROOMS_CHAT_SEND_QUEUE_MESSAGES", "16"},
                             {"ROOMS_CHAT_MAX_MESSAGE_BYTES", "65536"},
@@ -193,7 +194,7 @@ TEST_F(SlowClientTest, SlowClientIsDroppedWithoutSlowingTheOthers) {
 // ------------------------------------------------------------------------------------- per-user limits
 
 class UserLimitsTest : public SharedServerTest<UserLimitsTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() {
         return {{"ROOMS_RATE_LIMIT_RPS", "0"},
                 {"ROOMS_CHAT_USER_MESSAGES_PER_S", "1"},

@@ -13,10 +13,10 @@ namespace rooms_e2e {
 namespace {
 
 class WebSocketTest : public SharedServerTest<WebSocketTest> {
-public:
+  public:
     static std::map<std::string, std::string> Env() { return NoRateLimit(); }
 
-protected:
+  protected:
     Api api() const { return Api(port()); }
 
     /// Nicknames listed by GET /chat/rooms/{id}/clients (sorted), checking the shape.
@@ -112,7 +112,8 @@ TEST_F(WebSocketTest, HistoryIsTheFirstFrameNewestFirst) {
     }
     json::array expected(timeline.begin(), timeline.end()), got(mb.history.rbegin(), mb.history.rend());
     got.insert(got.end(), mb.before_join.begin(), mb.before_join.end());
-    EXPECT_EQ(json::value(got), json::value(expected)) << "the history (newest first), then live, must be the room's messages";
+    EXPECT_EQ(json::value(got), json::value(expected))
+        << "the history (newest first), then live, must be the room's messages";
     for (const auto& m : mb.history) EXPECT_EQ(MessageShapeProblem(m), "");
     EXPECT_EQ(Str(seen[0], "type"), "join");
     EXPECT_EQ(Str(seen[1], "content"), "history 1");
@@ -289,7 +290,7 @@ TEST_F(WebSocketTest, InvalidContentGetsAnErrorFrameAndNothingElse) {
 }
 
 class ProtocolViolationTest : public WebSocketTest {
-protected:
+  protected:
     /// b breaks the protocol with `send` and must be closed with `code`. a stays in the room and keeps chatting.
     template <typename Send>
     void ExpectClose(Send send, int code, bool allow_write_error = false) {
@@ -311,8 +312,7 @@ protected:
         EXPECT_EQ(f.close_code, code) << f.Describe();
         std::vector<json::object> seen;
         EXPECT_TRUE(ReadUntil(*ma.ws, IsNotice(b, "leave"), 5s, 1000, &seen)) << "a does not see b leave";
-        for (const auto& m : seen)
-            EXPECT_NE(Str(m, "type"), "message") << "the bad frame reached a: " << Serialize(m);
+        for (const auto& m : seen) EXPECT_NE(Str(m, "type"), "message") << "the bad frame reached a: " << Serialize(m);
         EXPECT_TRUE(SendAndAwaitEcho(*ma.ws, a, "the room still works")) << "the room stopped working";
     }
 };
@@ -487,8 +487,7 @@ TEST_F(WebSocketTest, ScrollBackPagination) {
     ASSERT_TRUE(ma.ws);
     std::vector<json::object> timeline = {ma.join_notice};  // oldest first
     for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(ma.ws->Send("page message " + std::to_string(i)));
-    ASSERT_TRUE(ReadUntil(*ma.ws, IsMessage(a, "page message " + std::to_string(kMessages - 1)), 10s, 1000,
-                          &timeline));
+    ASSERT_TRUE(ReadUntil(*ma.ws, IsMessage(a, "page message " + std::to_string(kMessages - 1)), 10s, 1000, &timeline));
     ASSERT_EQ(timeline.size(), static_cast<std::size_t>(kMessages + 1));
     std::vector<std::string> newest_first;
     for (auto it = timeline.rbegin(); it != timeline.rend(); ++it) newest_first.push_back(Str(*it, "id"));
@@ -524,8 +523,9 @@ TEST_F(WebSocketTest, ScrollBackPagination) {
     ASSERT_EQ(newest.status, 200) << newest.Describe();
     auto ids = page_ids(newest);
     ASSERT_FALSE(ids.empty());
-    EXPECT_EQ(ids, std::vector<std::string>(newest_first.begin(),
-                                            newest_first.begin() + static_cast<long>(std::min(ids.size(), newest_first.size()))));
+    EXPECT_EQ(ids, std::vector<std::string>(
+                       newest_first.begin(),
+                       newest_first.begin() + static_cast<long>(std::min(ids.size(), newest_first.size()))));
     auto full = api().Messages(a.access_token, room, "limit=100");
     EXPECT_EQ(page_ids(full), newest_first);
     auto one = api().Messages(a.access_token, room, "limit=1&before=" + newest_first[5]);

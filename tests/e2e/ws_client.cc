@@ -5,7 +5,6 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
 #include <sstream>
 
 #include "io_util.h"
@@ -48,7 +47,9 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
                                                    ec = e;
                                                    done = true;
                                                });
-    if (!RunUntil(ioc_, [&] { return done; }, deadline) || ec) {
+    if (!RunUntil(
+            ioc_, [&] { return done; }, deadline) ||
+        ec) {
         error_ = done ? "connect: " + ec.message() : "connect timed out";
         Drain();
         return;
@@ -56,8 +57,8 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
     open_ = true;
     sock.set_option(tcp::no_delay(true), ec);  // no Nagle delays in the measurements
 
-    ws_.auto_fragment(false);             // a message is one frame, so frame limits can be tested
-    ws_.read_message_max(64u << 20);      // the client accepts anything the server sends
+    ws_.auto_fragment(false);         // a message is one frame, so frame limits can be tested
+    ws_.read_message_max(64u << 20);  // the client accepts anything the server sends
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
         if (kind == websocket::frame_type::ping) ++pings_;
     });
@@ -75,7 +76,8 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
                             ec = e;
                             done = true;
                         });
-    if (!RunUntil(ioc_, [&] { return done; }, deadline)) {
+    if (!RunUntil(
+            ioc_, [&] { return done; }, deadline)) {
         error_ = "handshake timed out";
         Abort();
         return;
@@ -127,7 +129,8 @@ WsClient::Frame WsClient::Read(std::chrono::milliseconds timeout) {
         return f;
     }
     StartRead();
-    if (!RunUntil(ioc_, [&] { return read_done_; }, Clock::now() + timeout)) {
+    if (!RunUntil(
+            ioc_, [&] { return read_done_; }, Clock::now() + timeout)) {
         f.timed_out = true;
         return f;
     }
@@ -158,7 +161,8 @@ bool WsClient::Write(std::string_view data, bool binary, std::chrono::millisecon
         ec = e;
         done = true;
     });
-    if (!RunUntil(ioc_, [&] { return done; }, Clock::now() + timeout)) {
+    if (!RunUntil(
+            ioc_, [&] { return done; }, Clock::now() + timeout)) {
         error_ = "write timed out";
         Abort();
         return false;
@@ -183,7 +187,8 @@ bool WsClient::SendRaw(std::string_view bytes, std::chrono::milliseconds timeout
                           ec = e;
                           done = true;
                       });
-    if (!RunUntil(ioc_, [&] { return done; }, Clock::now() + timeout)) {
+    if (!RunUntil(
+            ioc_, [&] { return done; }, Clock::now() + timeout)) {
         error_ = "raw write timed out";
         return false;
     }
@@ -195,7 +200,8 @@ bool WsClient::WaitForPing(std::chrono::milliseconds timeout) {
     if (!connected_) return false;
     const int before = pings_;
     StartRead();
-    RunUntil(ioc_, [&] { return pings_ > before || read_done_; }, Clock::now() + timeout);
+    RunUntil(
+        ioc_, [&] { return pings_ > before || read_done_; }, Clock::now() + timeout);
     return pings_ > before;
 }
 
@@ -205,7 +211,8 @@ void WsClient::Close(websocket::close_code code, std::chrono::milliseconds timeo
         const auto deadline = Clock::now() + timeout;
         bool done = false;
         ws_.async_close(code, [&](beast::error_code) { done = true; });
-        RunUntil(ioc_, [&] { return done && (!read_pending_ || read_done_); }, deadline);
+        RunUntil(
+            ioc_, [&] { return done && (!read_pending_ || read_done_); }, deadline);
     }
     Abort();
 }

@@ -4,7 +4,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -19,12 +18,12 @@ using namespace std::chrono_literals;
 /// A blocking WebSocket client. Every call is bounded by a timeout; a Read that times out leaves its read
 /// pending, so the stream stays usable (the next Read continues it). Not thread-safe: one thread per client.
 class WsClient {
-public:
+  public:
     struct Options {
-        std::string target;              // e.g. /chat/rooms/1?access_token=...
-        std::string authorization;       // Authorization header value; empty: none
-        std::string origin;              // Origin header value (what a browser sends); empty: none
-        int receive_buffer_bytes = 0;    // SO_RCVBUF before connecting; 0: the system's
+        std::string target;            // e.g. /chat/rooms/1?access_token=...
+        std::string authorization;     // Authorization header value; empty: none
+        std::string origin;            // Origin header value (what a browser sends); empty: none
+        int receive_buffer_bytes = 0;  // SO_RCVBUF before connecting; 0: the system's
         std::chrono::milliseconds timeout = 10s;
     };
 
@@ -33,8 +32,8 @@ public:
         bool timed_out = false;  // nothing arrived in time (the stream is still usable)
         bool binary = false;
         std::string text;
-        beast::error_code ec;    // why the read ended when !ok
-        int close_code = -1;     // the server's close code, when it sent a close frame
+        beast::error_code ec;  // why the read ended when !ok
+        int close_code = -1;   // the server's close code, when it sent a close frame
         std::string close_reason;
         std::string Describe() const;
     };
@@ -68,7 +67,7 @@ public:
     /// Drops the TCP connection without a close frame.
     void Abort();
 
-private:
+  private:
     bool Write(std::string_view data, bool binary, std::chrono::milliseconds timeout);
     void StartRead();
     void Drain();

@@ -2,11 +2,10 @@
 
 // A loopback port nothing listens on, for tests of "the service is not there" (integration tiers).
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <stdexcept>
 

@@ -12,7 +12,6 @@
 
 namespace rooms::test_support {
 
-
 /// A fixed instant (2026-11-29T02:31:00.123456Z) so tests do not depend on the wall clock.
 inline TimePoint FixedTime() {
     using namespace std::chrono;

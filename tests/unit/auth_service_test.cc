@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <memory>
 #include <string>
 
@@ -20,13 +19,12 @@ const std::string kJwtKey = "unit-test-jwt-key-of-32-bytes!!!";
 const std::string kPassword = "s3cret-passw0rd";
 
 bool IsBase64Url(const std::string& s) {
-    return s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
-           std::string::npos;
+    return s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
 }
 
 /// AuthService over the real SQLite stores on an in-memory database.
 class AuthServiceTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         InitCrypto();
         hasher_ = std::make_unique<PasswordHasher>();

@@ -1,10 +1,11 @@
+#include "services/best_effort_history.h"
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <vector>
 
 #include "adapters/memory/memory_history.h"
-#include "services/best_effort_history.h"
 #include "test_util.h"
 
 namespace rooms {

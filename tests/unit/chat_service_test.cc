@@ -22,7 +22,7 @@ using unit::MakeMessage;
 
 /// The `all` role's chat wiring: memory bus -> persist sink -> memory cache + SQLite store.
 class ChatServiceTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         room_ = rooms_.Create("room", FixedTime()).id;
         bus_.Subscribe(&sink_);
@@ -103,8 +103,8 @@ struct GatewayChat {
     struct Nowhere : MessageSink {
         void OnMessage(const Message&) override {}
     };
-    GatewayChat(HistoryCache& shared, ChatOptions options) : overlay(shared, hub, {10, std::chrono::seconds(30), 100}),
-                                                            chat(bus, overlay, store, ids, options) {}
+    GatewayChat(HistoryCache& shared, ChatOptions options)
+        : overlay(shared, hub, {10, std::chrono::seconds(30), 100}), chat(bus, overlay, store, ids, options) {}
     SqliteDatabase db{":memory:"};
     SqliteRoomStore rooms{db};
     SqliteMessageStore store{db};

@@ -17,7 +17,7 @@ using Map = std::map<std::string, std::string>;
 
 /// A fresh temporary directory per test for YAML files; removed afterwards.
 class ConfigTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         dir_ = std::filesystem::temp_directory_path() /
@@ -178,8 +178,12 @@ TEST_F(ConfigTest, ValueChecks) {
         EXPECT_NE(err.find(flags.begin()->first), std::string::npos) << err;
     }
     // And some that are fine.
-    const Config c = LoadConfig("", {}, {{"listen", "localhost:0"}, {"rate_limit.rps", "0"}, {"node_id", "1023"},
-                                         {"chat.max_message_bytes", "65536"}, {"chat.max_frame_bytes", "131072"}});
+    const Config c = LoadConfig("", {},
+                                {{"listen", "localhost:0"},
+                                 {"rate_limit.rps", "0"},
+                                 {"node_id", "1023"},
+                                 {"chat.max_message_bytes", "65536"},
+                                 {"chat.max_frame_bytes", "131072"}});
     EXPECT_EQ(c.listen, "localhost:0");
     EXPECT_DOUBLE_EQ(c.rate_limit.rps, 0);
     EXPECT_EQ(c.node_id, 1023);
@@ -239,8 +243,8 @@ TEST(ConfigSettingsTest, EnvironmentNamesFollowTheKeys) {
             EXPECT_FALSE(s.secret) << s.key;
         }
     }
-    const auto jwt = std::find_if(settings.begin(), settings.end(),
-                                  [](const SettingInfo& s) { return s.key == "auth.jwt_secret"; });
+    const auto jwt =
+        std::find_if(settings.begin(), settings.end(), [](const SettingInfo& s) { return s.key == "auth.jwt_secret"; });
     ASSERT_NE(jwt, settings.end());
     EXPECT_TRUE(jwt->secret);
 }

@@ -1,10 +1,10 @@
 #include "http/json_codec.h"
-#include "common/message_codec.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "common/message_codec.h"
 #include "test_util.h"
 
 namespace rooms {

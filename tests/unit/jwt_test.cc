@@ -5,7 +5,6 @@
 #include <openssl/hmac.h>
 
 #include <boost/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -23,8 +22,8 @@ const std::string kStandardHeader = R"({"alg":"HS256","typ":"JWT"})";
 std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(), mac, &len);
+    HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         mac, &len);
     return std::string(reinterpret_cast<const char*>(mac), len);
 }
 
@@ -35,9 +34,7 @@ std::string MakeToken(const std::string& header_json, const std::string& payload
     return token + "." + Base64UrlEncode(Hmac(md, key, token));
 }
 
-std::int64_t EpochSeconds(TimePoint t) {
-    return std::chrono::duration_cast<seconds>(t.time_since_epoch()).count();
-}
+std::int64_t EpochSeconds(TimePoint t) { return std::chrono::duration_cast<seconds>(t.time_since_epoch()).count(); }
 
 std::string ClaimsJson(std::int64_t iat, std::int64_t exp, const std::string& id = "42",
                        const std::string& nickname = "alice") {
@@ -63,7 +60,7 @@ json::object DecodeJsonPart(const std::string& part) {
 }
 
 class JwtTest : public ::testing::Test {
-protected:
+  protected:
     const JwtCodec codec_{kKey};
     const TimePoint now_ = unit::FixedTime();
     const Principal alice_{42, "alice"};
@@ -201,12 +198,12 @@ TEST_F(JwtTest, RefusesMalformedTokens) {
     ExpectRefused("..");
     ExpectRefused("...");
     ExpectRefused("garbage");
-    ExpectRefused(parts[0] + "." + parts[1]);                        // 2 parts
-    ExpectRefused(token + "." + parts[2]);                           // 4 parts
-    ExpectRefused(token + ".");                                      // 4 parts, last empty
-    ExpectRefused("." + token);                                      // 4 parts, first empty
-    ExpectRefused(parts[0] + ".." + parts[1] + "." + parts[2]);     // empty part in between
-    ExpectRefused(token + "=");                                      // padding is not base64url
+    ExpectRefused(parts[0] + "." + parts[1]);                    // 2 parts
+    ExpectRefused(token + "." + parts[2]);                       // 4 parts
+    ExpectRefused(token + ".");                                  // 4 parts, last empty
+    ExpectRefused("." + token);                                  // 4 parts, first empty
+    ExpectRefused(parts[0] + ".." + parts[1] + "." + parts[2]);  // empty part in between
+    ExpectRefused(token + "=");                                  // padding is not base64url
     ExpectRefused(parts[0] + "." + parts[1] + "." + parts[2] + "==");
     ExpectRefused(" " + token);
     ExpectRefused("Bearer " + token);
@@ -248,21 +245,21 @@ TEST_F(JwtTest, RefusesMissingOrMistypedClaims) {
     const auto iat = EpochSeconds(now_);
     const auto exp = iat + 60;
     const std::vector<json::object> bad_claims = {
-        {{"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                    // no id
-        {{"id", "42"}, {"iat", iat}, {"exp", exp}},                             // no nickname
-        {{"id", "42"}, {"nickname", "alice"}, {"exp", exp}},                    // no iat
-        {{"id", "42"}, {"nickname", "alice"}, {"iat", iat}},                    // no exp
-        {{"id", 42}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},        // id as a number
-        {{"id", "abc"}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},     // id not decimal
-        {{"id", "0"}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},       // id zero
-        {{"id", "-42"}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},     // id negative
-        {{"id", ""}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},        // id empty
-        {{"id", "42"}, {"nickname", 5}, {"iat", iat}, {"exp", exp}},            // nickname not a string
-        {{"id", "42"}, {"nickname", nullptr}, {"iat", iat}, {"exp", exp}},      // nickname null
+        {{"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                                // no id
+        {{"id", "42"}, {"iat", iat}, {"exp", exp}},                                         // no nickname
+        {{"id", "42"}, {"nickname", "alice"}, {"exp", exp}},                                // no iat
+        {{"id", "42"}, {"nickname", "alice"}, {"iat", iat}},                                // no exp
+        {{"id", 42}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                    // id as a number
+        {{"id", "abc"}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                 // id not decimal
+        {{"id", "0"}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                   // id zero
+        {{"id", "-42"}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                 // id negative
+        {{"id", ""}, {"nickname", "alice"}, {"iat", iat}, {"exp", exp}},                    // id empty
+        {{"id", "42"}, {"nickname", 5}, {"iat", iat}, {"exp", exp}},                        // nickname not a string
+        {{"id", "42"}, {"nickname", nullptr}, {"iat", iat}, {"exp", exp}},                  // nickname null
         {{"id", "42"}, {"nickname", "alice"}, {"iat", iat}, {"exp", std::to_string(exp)}},  // exp as a string
-        {{"id", "42"}, {"nickname", "alice"}, {"iat", iat}, {"exp", 1.5e12}},   // exp as a double
-        {{"id", "42"}, {"nickname", "alice"}, {"iat", "now"}, {"exp", exp}},    // iat as a string
-        {},                                                                     // no claims at all
+        {{"id", "42"}, {"nickname", "alice"}, {"iat", iat}, {"exp", 1.5e12}},               // exp as a double
+        {{"id", "42"}, {"nickname", "alice"}, {"iat", "now"}, {"exp", exp}},                // iat as a string
+        {},                                                                                 // no claims at all
     };
     for (const auto& claims : bad_claims) {
         SCOPED_TRACE(json::serialize(claims));
@@ -289,8 +286,14 @@ TEST(Base64UrlTest, EncodesRfc4648Vectors) {
 
 TEST(Base64UrlTest, DecodesRfc4648Vectors) {
     const std::vector<std::pair<std::string, std::string>> vectors = {
-        {"", ""},         {"Zg", "f"},         {"Zm8", "fo"},         {"Zm9v", "foo"},
-        {"Zm9vYg", "foob"}, {"Zm9vYmE", "fooba"}, {"Zm9vYmFy", "foobar"}, {"-_8", std::string("\xfb\xff", 2)},
+        {"", ""},
+        {"Zg", "f"},
+        {"Zm8", "fo"},
+        {"Zm9v", "foo"},
+        {"Zm9vYg", "foob"},
+        {"Zm9vYmE", "fooba"},
+        {"Zm9vYmFy", "foobar"},
+        {"-_8", std::string("\xfb\xff", 2)},
         {"AAAA", std::string("\0\0\0", 3)},
     };
     for (const auto& [encoded, raw] : vectors) {
@@ -302,11 +305,11 @@ TEST(Base64UrlTest, DecodesRfc4648Vectors) {
 
 TEST(Base64UrlTest, RefusesMalformedInput) {
     std::string out;
-    EXPECT_FALSE(Base64UrlDecode("Z", out));         // 4n+1 characters cannot be base64
+    EXPECT_FALSE(Base64UrlDecode("Z", out));  // 4n+1 characters cannot be base64
     EXPECT_FALSE(Base64UrlDecode("Zm9vY", out));
-    EXPECT_FALSE(Base64UrlDecode("Zg==", out));      // padding is not part of base64url
+    EXPECT_FALSE(Base64UrlDecode("Zg==", out));  // padding is not part of base64url
     EXPECT_FALSE(Base64UrlDecode("Zm9v=", out));
-    EXPECT_FALSE(Base64UrlDecode("+/8", out));       // standard alphabet
+    EXPECT_FALSE(Base64UrlDecode("+/8", out));  // standard alphabet
     EXPECT_FALSE(Base64UrlDecode("Zm 9v", out));
     EXPECT_FALSE(Base64UrlDecode("Zm9v\n", out));
     EXPECT_FALSE(Base64UrlDecode(std::string("Zm\0v", 4), out));

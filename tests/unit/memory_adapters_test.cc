@@ -156,7 +156,7 @@ TEST(MemoryHistoryCacheTest, RoomsAreSeparate) {
 // --- MemoryBus -----------------------------------------------------------------------------------------
 
 class RecordingSink : public MessageSink {
-public:
+  public:
     void OnMessage(const Message& message) override {
         std::lock_guard lock(mu_);
         seen_.push_back(message);
@@ -166,7 +166,7 @@ public:
         return seen_;
     }
 
-private:
+  private:
     std::mutex mu_;
     std::vector<Message> seen_;
 };

@@ -1,7 +1,7 @@
 // The record codec needs no broker; it lives here with the adapter's other tests.
-#include <gtest/gtest.h>
-
 #include "common/message_codec.h"
+
+#include <gtest/gtest.h>
 
 namespace rooms {
 namespace {
@@ -89,8 +89,7 @@ TEST(MessageCodec, RejectsInvalidRecordsWithAnErrorNotAnException) {
         Result<Message> decoded = DecodeMessage(value);
         ASSERT_FALSE(decoded.ok()) << "accepted: " << value;
         EXPECT_EQ(decoded.error().code, ErrorCode::kInvalidArgument);
-        EXPECT_NE(decoded.error().message.find("invalid message record"), std::string::npos)
-            << decoded.error().message;
+        EXPECT_NE(decoded.error().message.find("invalid message record"), std::string::npos) << decoded.error().message;
     }
 }
 

@@ -13,7 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 class RateLimiterTest : public ::testing::Test {
-protected:
+  protected:
     // An arbitrary start; time only moves when a test says so.
     const RateLimiter::Clock::time_point t0_ = RateLimiter::Clock::time_point{} + 1000h;
 
@@ -95,8 +95,7 @@ TEST_F(RateLimiterTest, ConcurrentTakesNeverExceedTheBurst) {
     RateLimiter limiter(1, 100);
     std::atomic<int> allowed{0};
     std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t)
-        threads.emplace_back([&] { allowed += TakeMany(limiter, "shared", 100, t0_); });
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { allowed += TakeMany(limiter, "shared", 100, t0_); });
     for (auto& th : threads) th.join();
     EXPECT_EQ(allowed.load(), 100);
 }

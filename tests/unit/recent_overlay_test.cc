@@ -1,3 +1,5 @@
+#include "adapters/memory/recent_overlay.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "adapters/memory/memory_history.h"
-#include "adapters/memory/recent_overlay.h"
 #include "test_util.h"
 
 namespace rooms {

@@ -2,10 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <iterator>
@@ -40,7 +39,7 @@ TEST(SendQueueTest, FifoAndWriterWakeups) {
     EXPECT_EQ(q.size(), 2u);
     EXPECT_EQ(q.Pop()->message_id, 1);
     EXPECT_EQ(q.Pop()->message_id, 2);
-    EXPECT_FALSE(q.Pop().has_value());  // the writer goes idle...
+    EXPECT_FALSE(q.Pop().has_value());                                // the writer goes idle...
     EXPECT_EQ(q.Push(Frame(3)), SendQueue::PushResult::kWakeWriter);  // ...so the next push wakes it
     EXPECT_EQ(q.Push(Frame(4)), SendQueue::PushResult::kQueued);      // once
     EXPECT_EQ(q.Pop()->message_id, 3);
@@ -85,7 +84,7 @@ TEST(SendQueueTest, DiscardDropsOnlyListedMessages) {
 
 /// A hub member backed by a SendQueue, like WebSocketSession: on overflow it closes itself and reports false.
 class QueueMember : public HubMember {
-public:
+  public:
     explicit QueueMember(std::size_t capacity) : queue_(capacity) {}
 
     bool Deliver(const OutboundFrame& frame) override {
@@ -119,7 +118,7 @@ public:
     }
     SendQueue& queue() { return queue_; }
 
-private:
+  private:
     SendQueue queue_;
     std::mutex mu_;
     std::vector<bool> results_;
@@ -244,8 +243,8 @@ TEST(RoomHubTest, LeaveStopsDelivery) {
     EXPECT_EQ(Ids(a->Drain()), (std::vector<MessageId>{1}));
     EXPECT_EQ(Ids(b->Drain()), (std::vector<MessageId>{1, 2}));
 
-    hub.Leave(1, a.get());      // twice: no effect
-    hub.Leave(9, b.get());      // unknown room: no effect
+    hub.Leave(1, a.get());  // twice: no effect
+    hub.Leave(9, b.get());  // unknown room: no effect
     EXPECT_EQ(hub.MemberCount(1), 1u);
     hub.Leave(1, b.get());
     EXPECT_EQ(hub.MemberCount(1), 0u);
@@ -325,7 +324,7 @@ TEST(RoomHubTest, ConcurrentRoomsJoinsAndLeaves) {
 /// its queue is empty and is woken only when a Push answers kWakeWriter. A lost wake-up leaves it asleep
 /// with frames queued; it then fails at a deadline far beyond any run instead of hanging the test.
 class WriterThreadMember : public HubMember {
-public:
+  public:
     explicit WriterThreadMember(std::size_t expected) : expected_(expected), queue_(expected) {}
 
     bool Deliver(const OutboundFrame& frame) override {
@@ -366,7 +365,7 @@ public:
     std::uint64_t wakes() const { return wakes_; }
     std::uint64_t sleeps() const { return sleeps_; }
 
-private:
+  private:
     const std::size_t expected_;
     SendQueue queue_;
     std::vector<OutboundFrame> sent_;  // the writer's thread only

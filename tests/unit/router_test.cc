@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
-
 #include <string>
 #include <vector>
 
@@ -22,7 +21,7 @@ std::string Pattern(const Route& r) {
 
 /// The routes of the real API (http/api_handlers.cc), with empty handlers.
 class RouterTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         router_.Add(V::post, "/user/register", false, {});
         router_.Add(V::post, "/user/login", false, {});
@@ -162,7 +161,7 @@ TEST_F(RouterTest, IsApiPath) {
     EXPECT_TRUE(router_.IsApiPath("/api/"));
     EXPECT_TRUE(router_.IsApiPath("/api/anything/at/all"));
     EXPECT_TRUE(router_.IsApiPath("/user/login"));
-    EXPECT_TRUE(router_.IsApiPath("/user/unknown"));   // an API 404, not a web UI file
+    EXPECT_TRUE(router_.IsApiPath("/user/unknown"));  // an API 404, not a web UI file
     EXPECT_TRUE(router_.IsApiPath("/chat/rooms/1"));
     EXPECT_TRUE(router_.IsApiPath("/healthz"));
     EXPECT_FALSE(router_.IsApiPath("/"));
@@ -189,7 +188,8 @@ TEST(ReadinessTest, RequiredChecksFailOptionalOnesDegrade) {
 
     Response not_ready = ReadinessResponse(CheckReadiness({{"postgres", throws}, {"redis", down, false}}));
     EXPECT_EQ(not_ready.result(), http::status::service_unavailable);
-    EXPECT_NE(not_ready.body().find("not ready: postgres: boom; degraded: redis: connection refused"), std::string::npos)
+    EXPECT_NE(not_ready.body().find("not ready: postgres: boom; degraded: redis: connection refused"),
+              std::string::npos)
         << not_ready.body();
 }
 

@@ -22,7 +22,7 @@ std::string Hex(const TokenHash& h) {
 }
 
 class PasswordHasherTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { InitCrypto(); }  // idempotent; the global environment does it too
 };
 

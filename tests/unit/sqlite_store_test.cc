@@ -1,7 +1,6 @@
 #include "adapters/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -20,7 +19,7 @@ using unit::Ids;
 using unit::MakeMessage;
 
 class SqliteStoreTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         room1_ = rooms_.Create("one", FixedTime()).id;
         room2_ = rooms_.Create("two", FixedTime()).id;
@@ -194,9 +193,8 @@ TEST_F(SqliteStoreTest, OnlyOneConcurrentConsumeWins) {
 }
 
 TEST(SqliteDatabaseTest, SchemaSurvivesReopenInATempDir) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("rooms_unit_sqlite_" + std::to_string(::getpid()) + "_" +
-                      std::to_string(Now().time_since_epoch().count()));
+    const auto dir = std::filesystem::temp_directory_path() / ("rooms_unit_sqlite_" + std::to_string(::getpid()) + "_" +
+                                                               std::to_string(Now().time_since_epoch().count()));
     std::filesystem::create_directories(dir);
     const std::string path = (dir / "rooms.db").string();
     {

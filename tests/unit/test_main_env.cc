@@ -8,7 +8,7 @@ namespace {
 
 /// libsodium must be initialized once before RandomToken, PasswordHasher and everything built on them.
 class CryptoEnvironment : public ::testing::Environment {
-public:
+  public:
     void SetUp() override { rooms::InitCrypto(); }
 };
 

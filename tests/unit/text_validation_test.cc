@@ -40,7 +40,9 @@ const std::vector<std::pair<std::string, std::string>> kInvalidUtf8 = {
     {"\xc3", "truncated 2-byte"},
     {"\xe6\x97", "truncated 3-byte"},
     {"\xf0\x9f\x98", "truncated 4-byte"},
-    {"\xe6\x97" "a", "3-byte interrupted by ASCII"},
+    {"\xe6\x97"
+     "a",
+     "3-byte interrupted by ASCII"},
     {"\xc3\xc3\xa9", "lead byte followed by lead byte"},
 };
 
@@ -50,16 +52,16 @@ TEST(Utf8Test, AcceptsWellFormedBoundaries) {
     const std::vector<std::string> valid = {
         "",
         "plain ascii",
-        std::string("a\0b", 3),               // NUL is a valid code point (a control character)
-        "\x7f",                                // U+007F
-        "\xc2\x80",                            // U+0080
-        "\xdf\xbf",                            // U+07FF
-        "\xe0\xa0\x80",                        // U+0800
-        "\xed\x9f\xbf",                        // U+D7FF, just below the surrogates
-        "\xee\x80\x80",                        // U+E000, just above
-        "\xef\xbf\xbf",                        // U+FFFF
-        "\xf0\x90\x80\x80",                    // U+10000
-        "\xf4\x8f\xbf\xbf",                    // U+10FFFF
+        std::string("a\0b", 3),  // NUL is a valid code point (a control character)
+        "\x7f",                  // U+007F
+        "\xc2\x80",              // U+0080
+        "\xdf\xbf",              // U+07FF
+        "\xe0\xa0\x80",          // U+0800
+        "\xed\x9f\xbf",          // U+D7FF, just below the surrogates
+        "\xee\x80\x80",          // U+E000, just above
+        "\xef\xbf\xbf",          // U+FFFF
+        "\xf0\x90\x80\x80",      // U+10000
+        "\xf4\x8f\xbf\xbf",      // U+10FFFF
         "Zoë 日本語 😀",
     };
     for (const auto& s : valid) EXPECT_TRUE(IsValidUtf8(s)) << ::testing::PrintToString(s);
@@ -85,8 +87,8 @@ TEST(TextTest, IsBlank) {
     EXPECT_TRUE(IsBlank(""));
     EXPECT_TRUE(IsBlank(" "));
     EXPECT_TRUE(IsBlank(" \t\r\n\v\f"));
-    EXPECT_TRUE(IsBlank("\xc2\xa0"));          // NO-BREAK SPACE
-    EXPECT_TRUE(IsBlank("\xe3\x80\x80"));      // IDEOGRAPHIC SPACE
+    EXPECT_TRUE(IsBlank("\xc2\xa0"));                  // NO-BREAK SPACE
+    EXPECT_TRUE(IsBlank("\xe3\x80\x80"));              // IDEOGRAPHIC SPACE
     EXPECT_TRUE(IsBlank("\xe2\x80\x83\xe2\x80\xa8"));  // EM SPACE, LINE SEPARATOR
     EXPECT_FALSE(IsBlank("a"));
     EXPECT_FALSE(IsBlank("  a  "));
@@ -103,18 +105,31 @@ TEST(TextTest, HasControlCharacters) {
     EXPECT_TRUE(HasControlCharacters("tab\there"));
     EXPECT_TRUE(HasControlCharacters("line\n"));
     EXPECT_TRUE(HasControlCharacters("\x1f"));
-    EXPECT_TRUE(HasControlCharacters("\x7f"));       // DEL
-    EXPECT_TRUE(HasControlCharacters("\xc2\x80"));   // C1 start
-    EXPECT_TRUE(HasControlCharacters("\xc2\x9f"));   // C1 end
+    EXPECT_TRUE(HasControlCharacters("\x7f"));      // DEL
+    EXPECT_TRUE(HasControlCharacters("\xc2\x80"));  // C1 start
+    EXPECT_TRUE(HasControlCharacters("\xc2\x9f"));  // C1 end
 }
 
 TEST(TextTest, ParseId) {
     EXPECT_EQ(ParseId("1"), 1);
     EXPECT_EQ(ParseId("42"), 42);
     EXPECT_EQ(ParseId("9223372036854775807"), INT64_MAX);
-    const std::vector<std::string> bad = {"",   "0",    "-1",   "+1",  " 1",  "1 ",   "1.0",  "1e3",
-                                          "abc", "12a", "0x10", "９", "-0",  "9223372036854775808",
-                                          "99999999999999999999", std::string("1\0", 2)};
+    const std::vector<std::string> bad = {"",
+                                          "0",
+                                          "-1",
+                                          "+1",
+                                          " 1",
+                                          "1 ",
+                                          "1.0",
+                                          "1e3",
+                                          "abc",
+                                          "12a",
+                                          "0x10",
+                                          "９",
+                                          "-0",
+                                          "9223372036854775808",
+                                          "99999999999999999999",
+                                          std::string("1\0", 2)};
     for (const auto& s : bad) EXPECT_FALSE(ParseId(s).has_value()) << ::testing::PrintToString(s);
 }
 
@@ -143,20 +158,18 @@ void ExpectInvalid(const std::optional<Error>& err, std::string_view field, std:
     }
 }
 
-void ExpectValid(const std::optional<Error>& err) {
-    EXPECT_FALSE(err.has_value()) << "refused: " << err->message;
-}
+void ExpectValid(const std::optional<Error>& err) { EXPECT_FALSE(err.has_value()) << "refused: " << err->message; }
 
 TEST(ValidationTest, NicknameLengthCountsCodePoints) {
     ExpectValid(ValidateNickname("abc"));
     ExpectValid(ValidateNickname(std::string(50, 'a')));
-    ExpectValid(ValidateNickname("äöü"));                // 3 code points, 6 bytes
+    ExpectValid(ValidateNickname("äöü"));             // 3 code points, 6 bytes
     ExpectValid(ValidateNickname("😀😀😀"));             // 3 code points, 12 bytes
-    ExpectValid(ValidateNickname(Repeat("日", 50)));     // 50 code points, 150 bytes
-    ExpectValid(ValidateNickname("a b"));                // inner space is fine
+    ExpectValid(ValidateNickname(Repeat("日", 50)));  // 50 code points, 150 bytes
+    ExpectValid(ValidateNickname("a b"));             // inner space is fine
     ExpectInvalid(ValidateNickname(""), "nickname");
     ExpectInvalid(ValidateNickname("ab"), "nickname");
-    ExpectInvalid(ValidateNickname("日本"), "nickname");   // 6 bytes but 2 code points
+    ExpectInvalid(ValidateNickname("日本"), "nickname");  // 6 bytes but 2 code points
     ExpectInvalid(ValidateNickname(std::string(51, 'a')), "nickname");
     ExpectInvalid(ValidateNickname(Repeat("日", 51)), "nickname");
     ExpectInvalid(ValidateNickname(Repeat("😀", 51)), "nickname");
@@ -170,9 +183,9 @@ TEST(ValidationTest, NicknameMustNotBeBlank) {
 }
 
 TEST(ValidationTest, NicknameMustNotContainControlCharacters) {
-    for (const std::string& s : {std::string("ab\tc"), std::string("abc\n"), std::string("ab\rc"),
-                                std::string("a\x1b[31m"), std::string("abc\x7f"), std::string("ab\xc2\x85"),
-                                std::string("abc\0", 4)}) {
+    for (const std::string& s :
+         {std::string("ab\tc"), std::string("abc\n"), std::string("ab\rc"), std::string("a\x1b[31m"),
+          std::string("abc\x7f"), std::string("ab\xc2\x85"), std::string("abc\0", 4)}) {
         SCOPED_TRACE(::testing::PrintToString(s));
         ExpectInvalid(ValidateNickname(s), "nickname", "control");
     }
@@ -192,15 +205,17 @@ TEST(ValidationTest, NicknameMustBeUtf8) {
 TEST(ValidationTest, PasswordLength) {
     ExpectValid(ValidatePassword("12345678"));
     ExpectValid(ValidatePassword(std::string(128, 'p')));
-    ExpectValid(ValidatePassword(Repeat("é", 8)));        // 8 code points, 16 bytes
-    ExpectValid(ValidatePassword(Repeat("日", 128)));     // 128 code points, 384 bytes
+    ExpectValid(ValidatePassword(Repeat("é", 8)));     // 8 code points, 16 bytes
+    ExpectValid(ValidatePassword(Repeat("日", 128)));  // 128 code points, 384 bytes
     ExpectInvalid(ValidatePassword(""), "password");
     ExpectInvalid(ValidatePassword("1234567"), "password");
     ExpectInvalid(ValidatePassword(Repeat("日", 7)), "password");  // 21 bytes, 7 code points
     ExpectInvalid(ValidatePassword(std::string(129, 'p')), "password");
     ExpectInvalid(ValidatePassword(Repeat("日", 129)), "password");
     ExpectInvalid(ValidatePassword("12345678\xff"), "password", "UTF-8");
-    ExpectInvalid(ValidatePassword("\xed\xa0\x80" "12345678"), "password", "UTF-8");
+    ExpectInvalid(ValidatePassword("\xed\xa0\x80"
+                                   "12345678"),
+                  "password", "UTF-8");
 }
 
 TEST(ValidationTest, RoomName) {
@@ -221,7 +236,7 @@ TEST(ValidationTest, RoomName) {
 TEST(ValidationTest, MessageContentLimitIsInBytes) {
     ExpectValid(ValidateMessageContent("x", 10));
     ExpectValid(ValidateMessageContent("0123456789", 10));
-    ExpectValid(ValidateMessageContent("日日日", 10));           // 9 bytes
+    ExpectValid(ValidateMessageContent("日日日", 10));               // 9 bytes
     ExpectValid(ValidateMessageContent("line one\nline two", 100));  // newlines are fine in messages
     ExpectValid(ValidateMessageContent(std::string(4096, 'm'), 4096));
     ExpectInvalid(ValidateMessageContent("01234567890", 10), "message", "10 bytes");

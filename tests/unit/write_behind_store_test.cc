@@ -21,7 +21,7 @@ using unit::MakeMessage;
 
 /// Wraps a store: records every batch, and throws for the first `failures` InsertBatch calls.
 class FakeStore : public MessageStore {
-public:
+  public:
     FakeStore(MessageStore& inner, int failures) : inner_(inner), failures_left_(failures) {}
 
     void InsertBatch(std::span<const Message> messages) override {
@@ -50,7 +50,7 @@ public:
         return calls_;
     }
 
-private:
+  private:
     MessageStore& inner_;
     std::mutex mu_;
     int failures_left_;
@@ -59,7 +59,7 @@ private:
 };
 
 class WriteBehindTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { room_ = rooms_.Create("room", FixedTime()).id; }
 
     std::vector<Message> MakeMessages(MessageId first, int n) {

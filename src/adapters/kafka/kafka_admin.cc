@@ -10,10 +10,10 @@ namespace rooms::kafka {
 namespace {
 
 impl::HandlePtr AdminClient(const std::string& brokers) {
-    return impl::MakeClient(RD_KAFKA_PRODUCER, impl::MakeConf({{"bootstrap.servers", brokers},
-                                                               {"client.id", "rooms-admin"},
-                                                               {"socket.timeout.ms", "10000"}},
-                                                              {}));
+    return impl::MakeClient(
+        RD_KAFKA_PRODUCER,
+        impl::MakeConf({{"bootstrap.servers", brokers}, {"client.id", "rooms-admin"}, {"socket.timeout.ms", "10000"}},
+                       {}));
 }
 
 // True when the metadata lists the topic and every partition's leader answers for its offsets.
@@ -49,7 +49,7 @@ Result<TopicCreation> CreateTopic(const std::string& brokers, const std::string&
     rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms, errstr, sizeof errstr);
 
     std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk.get()),
-                                                                                &rd_kafka_queue_destroy);
+                                                                               &rd_kafka_queue_destroy);
     rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
     rd_kafka_CreateTopics(rk.get(), topics, 1, options.get(), queue.get());
 

@@ -153,8 +153,8 @@ void KafkaBus::Publish(Message message, DeliveryHandler done) {
     s.in_flight.fetch_add(1);
     // RD_KAFKA_MSG_F_COPY: librdkafka copies key and value, so they may die with this frame. Never blocks: a
     // full queue is an error, not a wait.
-    if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(), value.size(),
-                         key.data(), key.size(), handler) != 0) {
+    if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(), value.size(), key.data(),
+                         key.size(), handler) != 0) {
         rd_kafka_resp_err_t err = rd_kafka_last_error();
         lock.unlock();
         std::string why = err == RD_KAFKA_RESP_ERR__QUEUE_FULL

@@ -12,11 +12,11 @@
 namespace rooms::kafka {
 
 struct KafkaBusOptions {
-    std::string brokers;                 // bootstrap.servers, "host:port,host:port"
+    std::string brokers;  // bootstrap.servers, "host:port,host:port"
     std::string topic = "messages";
-    int linger_ms = 1;                   // kafka.linger_ms: batching delay; every ms here is added latency
-    int message_timeout_ms = 5000;       // a message not acknowledged within this fails (dead broker → error)
-    int queue_max_messages = 100000;     // local queue; a Publish beyond it fails at once (0: unbounded)
+    int linger_ms = 1;                // kafka.linger_ms: batching delay; every ms here is added latency
+    int message_timeout_ms = 5000;    // a message not acknowledged within this fails (dead broker → error)
+    int queue_max_messages = 100000;  // local queue; a Publish beyond it fails at once (0: unbounded)
     std::string client_id = "rooms-gateway";
     std::map<std::string, std::string> properties;  // extra librdkafka properties; they win over the above
 };
@@ -28,7 +28,7 @@ struct KafkaBusOptions {
 /// delivery thread, or inline in Publish when the message is refused at once (closed bus, full local queue);
 /// they must not block. Every handler is called exactly once, also on shutdown (with an error).
 class KafkaBus : public MessageBus {
-public:
+  public:
     /// Creates the producer and its delivery thread. Does not wait for the brokers. Throws on invalid options.
     explicit KafkaBus(KafkaBusOptions options);
     /// Close(5 s).
@@ -56,7 +56,7 @@ public:
     /// Messages handed to librdkafka whose delivery report has not been served yet. Thread-safe.
     std::int64_t InFlight() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -28,7 +28,7 @@ struct KafkaFanoutOptions {
 /// over kMaxContentBytes) are logged and skipped. Start, Stop and Ready are thread-safe. Partitions added to
 /// the topic after Start are not read.
 class KafkaFanout {
-public:
+  public:
     /// `sink` must outlive Stop.
     KafkaFanout(KafkaFanoutOptions options, MessageSink& sink);
     /// Stop().
@@ -57,7 +57,7 @@ public:
     std::uint64_t Delivered() const;
     std::uint64_t InvalidRecords() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -179,8 +179,8 @@ struct KafkaPersister::Impl {
         while (!stop.load() && batch.size() < static_cast<std::size_t>(options.batch_size)) {
             int timeout_ms = kPollMs;
             if (deadline) {
-                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
-                                                                                  std::chrono::steady_clock::now());
+                auto left =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
                 if (left.count() <= 0) break;
                 timeout_ms = static_cast<int>(std::min<std::int64_t>(left.count(), kPollMs));
             }
@@ -218,8 +218,8 @@ struct KafkaPersister::Impl {
             SendDeadLetters();
         } catch (const std::exception& e) {
             write_failures.fetch_add(1);
-            std::string why = std::string("writing a batch of ") + std::to_string(batch.size()) +
-                              " records failed: " + e.what();
+            std::string why =
+                std::string("writing a batch of ") + std::to_string(batch.size()) + " records failed: " + e.what();
             spdlog::error("kafka persister: {}; it will be read again and retried", why);
             SetProblem(kWriteError, why);
             return false;
@@ -257,9 +257,10 @@ struct KafkaPersister::Impl {
             store.InsertBatch(messages);
             return messages;
         } catch (const RejectedWrite& e) {
-            spdlog::warn("kafka persister: the store refused a batch of {} messages ({}); writing them one by one to "
-                         "find the refused ones",
-                         messages.size(), e.what());
+            spdlog::warn(
+                "kafka persister: the store refused a batch of {} messages ({}); writing them one by one to "
+                "find the refused ones",
+                messages.size(), e.what());
         }
         std::vector<Message> stored;
         for (Record& r : batch) {
@@ -345,9 +346,10 @@ struct KafkaPersister::Impl {
         bool ok = true;
         for (int i = 0; i < list->cnt; ++i) {
             if (list->elems[i].err) {
-                spdlog::error("kafka persister: seeking partition {} back to {} failed: {}; retrying the batch from "
-                              "memory",
-                              list->elems[i].partition, list->elems[i].offset, rd_kafka_err2str(list->elems[i].err));
+                spdlog::error(
+                    "kafka persister: seeking partition {} back to {} failed: {}; retrying the batch from "
+                    "memory",
+                    list->elems[i].partition, list->elems[i].offset, rd_kafka_err2str(list->elems[i].err));
                 ok = false;
             }
         }

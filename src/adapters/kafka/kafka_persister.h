@@ -16,14 +16,14 @@ namespace rooms::kafka {
 struct KafkaPersisterOptions {
     std::string brokers;
     std::string topic = "messages";
-    std::string dlq_topic = "messages.dlq";          // kafka.dlq_topic: dead letters (records never storable)
-    std::string group = "rooms-consumer";            // kafka.consumer_group, shared by every consumer instance
+    std::string dlq_topic = "messages.dlq";  // kafka.dlq_topic: dead letters (records never storable)
+    std::string group = "rooms-consumer";    // kafka.consumer_group, shared by every consumer instance
     std::string client_id = "rooms-consumer";
-    int batch_size = 1000;                           // consumer.batch_size: most records per batch
-    std::chrono::milliseconds batch_wait{20};        // consumer.batch_wait_ms: longest wait to fill a batch
-    std::chrono::milliseconds retry_backoff_min{50}; // after a failed write; doubles up to the max
+    int batch_size = 1000;                            // consumer.batch_size: most records per batch
+    std::chrono::milliseconds batch_wait{20};         // consumer.batch_wait_ms: longest wait to fill a batch
+    std::chrono::milliseconds retry_backoff_min{50};  // after a failed write; doubles up to the max
     std::chrono::milliseconds retry_backoff_max{5000};
-    std::chrono::milliseconds dlq_timeout{10000};    // longest wait for the brokers to take a batch's dead letters
+    std::chrono::milliseconds dlq_timeout{10000};  // longest wait for the brokers to take a batch's dead letters
     // Extra librdkafka properties of the consumer and of the dead-letter producer (security settings apply to
     // both); they win over ours.
     std::map<std::string, std::string> properties;
@@ -61,7 +61,7 @@ struct PersisterStats {
 /// Threads: one consumer thread does everything above; the store and history are called on it and may block.
 /// Start, Stop, Health and Stats are thread-safe.
 class KafkaPersister {
-public:
+  public:
     /// Writes a batch to the history cache. Called on the consumer thread; throws to fail the batch.
     using BatchWriter = std::function<void(std::span<const Message>)>;
 
@@ -91,7 +91,7 @@ public:
     /// Partitions currently assigned to this member. Thread-safe.
     int AssignedPartitions() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -12,14 +12,14 @@ namespace rooms {
 /// store once; messages appended before that are kept and merged in by Fill, so none is lost to the race
 /// between a store read and new messages. Thread-safe.
 class MemoryHistoryCache : public HistoryCache {
-public:
+  public:
     explicit MemoryHistoryCache(int capacity) : capacity_(static_cast<std::size_t>(capacity)) {}
 
     void Append(const Message& message) override;
     std::optional<std::vector<Message>> Recent(RoomId room, int limit) override;
     void Fill(RoomId room, std::vector<Message> newest_first) override;
 
-private:
+  private:
     struct RoomHistory {
         bool filled = false;
         std::deque<Message> oldest_first;

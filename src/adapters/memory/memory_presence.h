@@ -10,12 +10,12 @@ namespace rooms {
 
 /// Presence of the `all` role: connections per room in a map. Thread-safe, never blocks for long.
 class MemoryPresence : public Presence {
-public:
+  public:
     void Add(RoomId room, const ConnectionId& connection, UserId user, std::string_view nickname) override;
     void Remove(RoomId room, const ConnectionId& connection) override;
     std::vector<std::string> Online(RoomId room) override;
 
-private:
+  private:
     struct Entry {
         UserId user;
         std::string nickname;

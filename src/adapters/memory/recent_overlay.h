@@ -11,9 +11,9 @@
 namespace rooms {
 
 struct RecentOverlayOptions {
-    int per_room = 100;                                   // the history size: no join needs more
-    std::chrono::milliseconds window{30'000};             // how long a message is kept
-    std::size_t max_messages = 200'000;                   // across all rooms; the oldest go first
+    int per_room = 100;                        // the history size: no join needs more
+    std::chrono::milliseconds window{30'000};  // how long a message is kept
+    std::size_t max_messages = 200'000;        // across all rooms; the oldest go first
 };
 
 /// Closes the gap between "accepted" and "persisted" for a gateway. Messages reach the shared history cache
@@ -24,11 +24,12 @@ struct RecentOverlayOptions {
 /// missing from the cache is the newest part of what is kept here. Bounded per room, in age and in total.
 /// Thread-safe.
 class RecentOverlay : public HistoryCache, public MessageSink {
-public:
+  public:
     using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
 
-    RecentOverlay(HistoryCache& shared, MessageSink& next, RecentOverlayOptions options,
-                  SteadyClock clock = [] { return std::chrono::steady_clock::now(); })
+    RecentOverlay(
+        HistoryCache& shared, MessageSink& next, RecentOverlayOptions options,
+        SteadyClock clock = [] { return std::chrono::steady_clock::now(); })
         : shared_(shared), next_(next), options_(options), clock_(std::move(clock)) {}
 
     // MessageSink: remember, then pass on (so a join that missed the fan-out finds it here).
@@ -46,7 +47,7 @@ public:
 
     std::size_t size() const;
 
-private:
+  private:
     struct Entry {
         std::uint64_t seq;
         std::chrono::steady_clock::time_point at;

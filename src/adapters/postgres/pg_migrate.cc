@@ -153,8 +153,8 @@ int MigratePostgres(const std::string& dsn, MigrationDirection direction, const 
         const int limit = steps == kMigrateDefaultSteps ? 1 : steps;
         for (auto it = applied.rbegin(); it != applied.rend() && done < limit; ++it, ++done) {
             const int version = *it;
-            const auto file = std::find_if(files.begin(), files.end(),
-                                           [&](const MigrationFile& f) { return f.version == version; });
+            const auto file =
+                std::find_if(files.begin(), files.end(), [&](const MigrationFile& f) { return f.version == version; });
             if (file == files.end() || file->down.empty()) {
                 throw PgError("postgres: migration " + std::to_string(version) +
                               " is applied but has no down file in " + migrations_dir.string() +

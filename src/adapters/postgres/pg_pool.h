@@ -14,20 +14,20 @@ namespace rooms {
 /// A PostgreSQL failure. The message never holds the password nor the values of a query; when the operator can
 /// do something about it, it ends with a hint.
 class PgError : public std::runtime_error {
-public:
+  public:
     explicit PgError(const std::string& message, std::string sqlstate = {})
         : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
     /// The SQLSTATE code ("23505"...), empty when the server did not send one.
     const std::string& sqlstate() const { return sqlstate_; }
 
-private:
+  private:
     std::string sqlstate_;
 };
 
 /// The server cannot be reached, or a connection was lost in the middle of a call (so the statement may or may
 /// not have run).
 class PgConnectionError : public PgError {
-public:
+  public:
     using PgError::PgError;
 };
 
@@ -60,7 +60,7 @@ class Connection;
 /// next handed out; a connection returned in the middle of a transaction is reconnected as well. Connections keep
 /// session state (search_path, statement_timeout, prepared statements): behind PgBouncer use session pooling.
 class PgPool {
-public:
+  public:
     /// Throws PgConnectionError when a connection cannot be made, PgError on a bad option.
     explicit PgPool(PgPoolOptions options);
     PgPool(std::string dsn, int size, std::optional<std::string> schema = {});
@@ -70,7 +70,7 @@ public:
 
     /// Exclusive use of one connection until destroyed. Must not outlive the pool.
     class Lease {
-    public:
+      public:
         Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(other.conn_) { other.conn_ = nullptr; }
         Lease& operator=(Lease&&) = delete;
         Lease(const Lease&) = delete;
@@ -80,7 +80,7 @@ public:
         pg::Connection& operator*() const { return *conn_; }
         pg::Connection* operator->() const { return conn_; }
 
-    private:
+      private:
         friend class PgPool;
         Lease(PgPool* pool, pg::Connection* conn) : pool_(pool), conn_(conn) {}
         PgPool* pool_;
@@ -97,7 +97,7 @@ public:
     int size() const { return static_cast<int>(connections_.size()); }
     const PgPoolOptions& options() const { return options_; }
 
-private:
+  private:
     void Release(pg::Connection* conn);
 
     const PgPoolOptions options_;

@@ -22,10 +22,9 @@ bool IsDataRefusal(std::string_view sqlstate) { return sqlstate.starts_with("22"
 // ---- Statements: prepared once per connection, values always as parameters. ----
 
 constexpr Statement kInsertUser{
-    "rooms_insert_user",
-    "INSERT INTO users (nickname, password_hash, time_created) VALUES ($1, $2, $3) RETURNING id"};
-constexpr Statement kUserByNickname{
-    "rooms_user_by_nickname", "SELECT id, nickname, password_hash, time_created FROM users WHERE nickname = $1"};
+    "rooms_insert_user", "INSERT INTO users (nickname, password_hash, time_created) VALUES ($1, $2, $3) RETURNING id"};
+constexpr Statement kUserByNickname{"rooms_user_by_nickname",
+                                    "SELECT id, nickname, password_hash, time_created FROM users WHERE nickname = $1"};
 constexpr Statement kUserById{"rooms_user_by_id",
                               "SELECT id, nickname, password_hash, time_created FROM users WHERE id = $1"};
 
@@ -60,10 +59,9 @@ constexpr Statement kInsertMessages{
     "WITH ORDINALITY AS batch (id, room_id, user_id, nickname, type, content, time_created, ord) "
     "ORDER BY ord "
     "ON CONFLICT (id) DO NOTHING"};
-constexpr Statement kNewestMessages{
-    "rooms_newest_messages",
-    "SELECT id, room_id, user_id, nickname, type, content, time_created FROM messages "
-    "WHERE room_id = $1 ORDER BY seq DESC LIMIT $2"};
+constexpr Statement kNewestMessages{"rooms_newest_messages",
+                                    "SELECT id, room_id, user_id, nickname, type, content, time_created FROM messages "
+                                    "WHERE room_id = $1 ORDER BY seq DESC LIMIT $2"};
 // No row: `before` is not a message of this room (NotFound). One row of NULLs: it is, and nothing is older.
 constexpr Statement kMessagesBefore{
     "rooms_messages_before",
@@ -140,8 +138,7 @@ std::optional<User> PgUserStore::FindById(UserId id) { return FindUser(pool_, kU
 
 // ---- Refresh tokens ----
 
-void PgRefreshTokenStore::Insert(const TokenHash& hash, UserId user_id, std::string_view family,
-                                 TimePoint expires_at) {
+void PgRefreshTokenStore::Insert(const TokenHash& hash, UserId user_id, std::string_view family, TimePoint expires_at) {
     const auto params = Params().Bytea(hash).Int8(user_id).Text(family).Timestamptz(expires_at);
     pg::Run(pool_, Retry::kNever, [&](Connection& c) { c.Execute(kInsertToken, params); });
 }

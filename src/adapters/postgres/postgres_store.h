@@ -15,7 +15,7 @@
 namespace rooms {
 
 class PgUserStore : public UserStore {
-public:
+  public:
     /// `pool` must outlive the store.
     explicit PgUserStore(PgPool& pool) : pool_(pool) {}
     /// Conflict when the nickname is taken (nicknames compare exactly, case included).
@@ -23,12 +23,12 @@ public:
     std::optional<User> FindByNickname(std::string_view nickname) override;
     std::optional<User> FindById(UserId id) override;
 
-private:
+  private:
     PgPool& pool_;
 };
 
 class PgRefreshTokenStore : public RefreshTokenStore {
-public:
+  public:
     explicit PgRefreshTokenStore(PgPool& pool) : pool_(pool) {}
     void Insert(const TokenHash& hash, UserId user_id, std::string_view family, TimePoint expires_at) override;
     /// One statement that locks the row: of concurrent callers, across processes too, only one gets kOk.
@@ -36,23 +36,23 @@ public:
     void RevokeFamily(std::string_view family) override;
     std::optional<std::string> FamilyOf(const TokenHash& hash) override;
 
-private:
+  private:
     PgPool& pool_;
 };
 
 class PgRoomStore : public RoomStore {
-public:
+  public:
     explicit PgRoomStore(PgPool& pool) : pool_(pool) {}
     Room Create(std::string_view name, TimePoint now) override;
     std::vector<Room> List() override;
     std::optional<Room> Find(RoomId id) override;
 
-private:
+  private:
     PgPool& pool_;
 };
 
 class PgMessageStore : public MessageStore {
-public:
+  public:
     explicit PgMessageStore(PgPool& pool) : pool_(pool) {}
     /// One statement for the whole batch; rows take the batch's order (acceptance order). Messages whose id is
     /// stored already, or repeated within the batch, are skipped, so a replayed batch is harmless. PostgreSQL text
@@ -64,7 +64,7 @@ public:
     Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) override;
     MessageId MaxId() override;
 
-private:
+  private:
     PgPool& pool_;
 };
 

@@ -33,7 +33,7 @@ struct RedisHistoryOptions {
 ///
 /// Blocking (one Redis round trip per call, see RedisPool); thread-safe. Errors throw RedisError.
 class RedisHistoryCache : public HistoryCache {
-public:
+  public:
     RedisHistoryCache(RedisPool& pool, RedisHistoryOptions options);
 
     void Append(const Message& message) override;
@@ -49,7 +49,7 @@ public:
     /// The key of a room's message list (for tests and operators).
     std::string ListKey(RoomId room) const;
 
-private:
+  private:
     const std::string& Prefix() const { return options_.key_prefix; }
 
     RedisPool& pool_;

@@ -60,7 +60,7 @@ using ReplyPtr = std::unique_ptr<void, ReplyDeleter>;
 // kills the process. Like libpq, block SIGPIPE on this thread while hiredis writes and swallow the one it
 // raised, so the failure surfaces as an EPIPE error instead. No process-wide signal state is touched.
 class SigpipeGuard {
-public:
+  public:
     SigpipeGuard() {
         sigset_t sigpipe;
         sigemptyset(&sigpipe);
@@ -88,7 +88,7 @@ public:
     SigpipeGuard(const SigpipeGuard&) = delete;
     SigpipeGuard& operator=(const SigpipeGuard&) = delete;
 
-private:
+  private:
     sigset_t old_mask_{};
     bool was_pending_ = false;
 };
@@ -137,8 +137,8 @@ void SplitAddress(const std::string& address, std::string& host, int& port) {
 void CheckReply(const RedisReply& reply, std::string_view what, const std::string& address) {
     if (!reply.IsError()) return;
     const auto kind = reply.str.starts_with("NOAUTH") ? RedisError::Kind::kAuth : RedisError::Kind::kReply;
-    throw RedisError(kind, "Redis at " + address + ": " + std::string(what) + " failed: " + reply.str + "; hint: " +
-                               ErrorHint(reply.str));
+    throw RedisError(kind, "Redis at " + address + ": " + std::string(what) + " failed: " + reply.str +
+                               "; hint: " + ErrorHint(reply.str));
 }
 
 RedisScript::RedisScript(std::string body) : body_(std::move(body)) {
@@ -196,8 +196,8 @@ void RedisConnection::FailFromContext(std::string_view what) {
                                                           std::string(what) + ": " + detail +
                                                           "; hint: is redis.address really a Redis server?");
     }
-    throw RedisError(RedisError::Kind::kIo, "Redis at " + address_ + ": connection lost during " +
-                                                std::string(what) + ": " + detail +
+    throw RedisError(RedisError::Kind::kIo, "Redis at " + address_ + ": connection lost during " + std::string(what) +
+                                                ": " + detail +
                                                 "; hint: Redis restarted or closed the connection; it is reopened "
                                                 "on the next call");
 }

@@ -24,7 +24,7 @@ namespace rooms {
 /// Everything that can go wrong talking to Redis. The message names the server and ends with a hint for the
 /// operator; it never contains the password.
 class RedisError : public std::runtime_error {
-public:
+  public:
     enum class Kind {
         kConnect,   // the TCP connection could not be opened (refused, unreachable, connect timeout)
         kAuth,      // AUTH failed, or Redis wants a password and none is configured
@@ -36,7 +36,7 @@ public:
     RedisError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
     Kind GetKind() const noexcept { return kind_; }
 
-private:
+  private:
     Kind kind_;
 };
 
@@ -68,12 +68,12 @@ void CheckReply(const RedisReply& reply, std::string_view what, const std::strin
 /// A Lua script run with EVALSHA; resent as EVAL when the server does not know it (after a restart or
 /// SCRIPT FLUSH). Immutable, so one instance may be shared by every thread.
 class RedisScript {
-public:
+  public:
     explicit RedisScript(std::string body);
     const std::string& Body() const { return body_; }
     const std::string& Sha1() const { return sha1_; }
 
-private:
+  private:
     std::string body_;
     std::string sha1_;
 };
@@ -91,7 +91,7 @@ struct RedisCommand {
 /// Connects on first use, and again on the next use after any connection error or timeout (a context that
 /// timed out may still receive the late reply, so it is never reused).
 class RedisConnection {
-public:
+  public:
     RedisConnection(const RedisOptions& options, std::string address_for_errors);
     ~RedisConnection();
     RedisConnection(const RedisConnection&) = delete;
@@ -111,7 +111,7 @@ public:
     /// Closes the connection; the next command opens a new one.
     void Disconnect();
 
-private:
+  private:
     void EnsureConnected();
     [[noreturn]] void FailFromContext(std::string_view what);
     RedisReply ReadReply();
@@ -126,7 +126,7 @@ private:
 /// A fixed pool of RedisConnection. Thread-safe. Every call blocks the calling thread for a network round trip
 /// (bounded by the connect and command timeouts): call it from worker threads only, never from an I/O thread.
 class RedisPool {
-public:
+  public:
     /// Does not connect: connections open on first use, so a process can start while Redis is down (its
     /// readiness check reports it). Throws std::invalid_argument on a malformed address or pool size.
     explicit RedisPool(RedisOptions options);
@@ -145,16 +145,16 @@ public:
 
     const std::string& Address() const { return options_.address; }
 
-private:
+  private:
     class Lease {
-    public:
+      public:
         Lease(RedisPool& pool, std::size_t index) : pool_(pool), index_(index) {}
         ~Lease() { pool_.Release(index_); }
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
         RedisConnection& Connection() { return *pool_.connections_[index_]; }
 
-    private:
+      private:
         RedisPool& pool_;
         std::size_t index_;
     };

@@ -29,7 +29,7 @@ struct RedisPresenceOptions {
 ///
 /// Blocking (one Redis round trip per call, see RedisPool); thread-safe. Errors throw RedisError.
 class RedisPresence : public Presence {
-public:
+  public:
     RedisPresence(RedisPool& pool, RedisPresenceOptions options);
 
     /// Records the connection locally first, then in Redis: when Redis fails (the RedisError propagates) the
@@ -50,7 +50,7 @@ public:
     /// The key of a room's sorted set (for tests and operators).
     std::string RoomKey(RoomId room) const;
 
-private:
+  private:
     using Members = std::map<ConnectionId, std::string>;  // connection -> its member in the sorted set
     std::int64_t NowMs() const;
 

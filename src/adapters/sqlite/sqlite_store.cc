@@ -61,7 +61,7 @@ void Exec(sqlite3* db, const char* sql) {
 
 /// A prepared statement, finalized on scope exit.
 class Stmt {
-public:
+  public:
     Stmt(sqlite3* db, const char* sql) : db_(db) {
         if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) Fail(db, "prepare");
     }
@@ -105,7 +105,7 @@ public:
         return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
     }
 
-private:
+  private:
     sqlite3* db_;
     sqlite3_stmt* s_ = nullptr;
 };
@@ -115,7 +115,7 @@ std::int64_t Micros(TimePoint t) { return t.time_since_epoch().count(); }
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back when an exception leaves the scope.
 class Transaction {
-public:
+  public:
     explicit Transaction(sqlite3* db) : db_(db) { Exec(db_, "BEGIN IMMEDIATE"); }
     ~Transaction() {
         if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -125,7 +125,7 @@ public:
         done_ = true;
     }
 
-private:
+  private:
     sqlite3* db_;
     bool done_ = false;
 };

@@ -13,7 +13,7 @@ namespace rooms {
 /// (WAL mode). One connection behind a mutex; every call blocks, so call from worker threads.
 /// The schema is created and migrated on open (PRAGMA user_version).
 class SqliteDatabase {
-public:
+  public:
     /// Opens or creates the database at `path` (":memory:" for tests). Throws on failure.
     explicit SqliteDatabase(const std::string& path);
     ~SqliteDatabase();
@@ -30,54 +30,54 @@ public:
     /// True when the database answers a trivial query.
     bool Ping();
 
-private:
+  private:
     void Migrate();
     std::mutex mu_;
     sqlite3* db_ = nullptr;
 };
 
 class SqliteUserStore : public UserStore {
-public:
+  public:
     explicit SqliteUserStore(SqliteDatabase& db) : db_(db) {}
     Result<User> Create(std::string_view nickname, std::string_view password_hash, TimePoint now) override;
     std::optional<User> FindByNickname(std::string_view nickname) override;
     std::optional<User> FindById(UserId id) override;
 
-private:
+  private:
     SqliteDatabase& db_;
 };
 
 class SqliteRefreshTokenStore : public RefreshTokenStore {
-public:
+  public:
     explicit SqliteRefreshTokenStore(SqliteDatabase& db) : db_(db) {}
     void Insert(const TokenHash& hash, UserId user_id, std::string_view family, TimePoint expires_at) override;
     ConsumedToken Consume(const TokenHash& hash, TimePoint now) override;
     void RevokeFamily(std::string_view family) override;
     std::optional<std::string> FamilyOf(const TokenHash& hash) override;
 
-private:
+  private:
     SqliteDatabase& db_;
 };
 
 class SqliteRoomStore : public RoomStore {
-public:
+  public:
     explicit SqliteRoomStore(SqliteDatabase& db) : db_(db) {}
     Room Create(std::string_view name, TimePoint now) override;
     std::vector<Room> List() override;
     std::optional<Room> Find(RoomId id) override;
 
-private:
+  private:
     SqliteDatabase& db_;
 };
 
 class SqliteMessageStore : public MessageStore {
-public:
+  public:
     explicit SqliteMessageStore(SqliteDatabase& db) : db_(db) {}
     void InsertBatch(std::span<const Message> messages) override;
     Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) override;
     MessageId MaxId() override;
 
-private:
+  private:
     SqliteDatabase& db_;
 };
 

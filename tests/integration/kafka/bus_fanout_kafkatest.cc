@@ -1,6 +1,6 @@
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -37,7 +37,7 @@ struct Deliveries {
 };
 
 class KafkaBusFanoutTest : public KafkaTest {
-protected:
+  protected:
     KafkaBusOptions BusOptions() {
         KafkaBusOptions o;
         o.brokers = brokers_;
@@ -181,8 +181,11 @@ TEST_F(KafkaBusFanoutTest, FanoutSkipsInvalidRecords) {
     Message too_long = MakeMessage(4, 3);
     too_long.content.assign(kMaxContentBytes + 1, 'x');
     ProduceRaw(brokers_, topic_, 0,
-               {{"3", EncodeMessage(first)}, {"3", "this is not JSON"}, {"3", R"({"id":5})"},
-                {"3", EncodeMessage(too_long)}, {"3", EncodeMessage(second)}});
+               {{"3", EncodeMessage(first)},
+                {"3", "this is not JSON"},
+                {"3", R"({"id":5})"},
+                {"3", EncodeMessage(too_long)},
+                {"3", EncodeMessage(second)}});
     ASSERT_TRUE(sink.WaitForCount(2, 20s));
     std::this_thread::sleep_for(200ms);
     std::vector<Message> received = sink.Messages();
@@ -366,8 +369,7 @@ TEST_F(KafkaBusFanoutTest, MeasurePublishToFanoutLatency) {
         bus.Publish(std::move(m), [&, i, start](std::optional<Error> error) {
             if (error) ++failures;
             ack_us[static_cast<std::size_t>(i)] =
-                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-                    .count();
+                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
         });
     }
     ASSERT_TRUE(bus.Flush(30s));

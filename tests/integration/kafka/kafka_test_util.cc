@@ -66,11 +66,11 @@ void ProduceRaw(const std::string& brokers, const std::string& topic, int partit
     KafkaHandle client(brokers);
     ASSERT_NE(client.rk, nullptr);
     for (const auto& [key, value] : records) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            client.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(client.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
     }
     ASSERT_EQ(rd_kafka_flush(client.rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR) << "raw records not acknowledged";

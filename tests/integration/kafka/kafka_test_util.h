@@ -54,7 +54,7 @@ bool WaitUntil(const std::function<bool()>& predicate, std::chrono::milliseconds
 /// Base fixture of the broker tests: fails (never skips) without ROOMS_TEST_KAFKA_BROKERS, and gives each test
 /// its own topic of 6 partitions, deleted afterwards.
 class KafkaTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
 
@@ -64,7 +64,7 @@ protected:
 
 /// A MessageSink (a gateway's hub) that records everything. Thread-safe.
 class RecordingSink : public MessageSink {
-public:
+  public:
     void OnMessage(const Message& message) override;
     bool WaitForCount(std::size_t count, std::chrono::milliseconds timeout);
     std::vector<Message> Messages();
@@ -72,7 +72,7 @@ public:
     /// Called on the consumer thread for each message, before it is recorded (for latency measurements).
     std::function<void(const Message&)> on_message;
 
-private:
+  private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::vector<Message> messages_;
@@ -82,7 +82,7 @@ private:
 /// batch (RejectedWrite) that holds a message of a room it was told to refuse, or content over 65536 bytes.
 /// Thread-safe.
 class FakeStore : public MessageStore {
-public:
+  public:
     void InsertBatch(std::span<const Message> messages) override;
     Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) override;
     MessageId MaxId() override;
@@ -97,7 +97,7 @@ public:
     std::size_t Stored();
     std::vector<Message> StoredMessages();
 
-private:
+  private:
     std::mutex mu_;
     int calls_ = 0;
     int fail_next_ = 0;
@@ -109,7 +109,7 @@ private:
 
 /// A HistoryCache that keeps every Append per room, in call order. Thread-safe.
 class FakeHistory : public HistoryCache {
-public:
+  public:
     void Append(const Message& message) override;
     std::optional<std::vector<Message>> Recent(RoomId room, int limit) override;
     void Fill(RoomId room, std::vector<Message> newest_first) override;
@@ -117,7 +117,7 @@ public:
     std::map<RoomId, std::vector<MessageId>> AppendedIds();
     std::size_t Appends();
 
-private:
+  private:
     std::mutex mu_;
     std::map<RoomId, std::vector<MessageId>> rooms_;
     std::size_t appends_ = 0;

@@ -17,7 +17,7 @@ std::set<MessageId> Ids(const std::vector<Message>& messages) {
 }
 
 class KafkaPersisterTest : public KafkaTest {
-protected:
+  protected:
     void SetUp() override {
         KafkaTest::SetUp();
         if (HasFatalFailure()) return;
@@ -182,8 +182,8 @@ TEST_F(KafkaPersisterTest, AWriteThatKeepsFailingCommitsNothing) {
 TEST_F(KafkaPersisterTest, InvalidRecordsAreDeadLetteredAndCommitted) {
     Message a = MakeMessage(1, 3);
     Message b = MakeMessage(2, 3);
-    ProduceRaw(brokers_, topic_, 0, {{"3", EncodeMessage(a)}, {"3", "garbage"}, {"3", R"({"id":1})"},
-                                     {"3", EncodeMessage(b)}});
+    ProduceRaw(brokers_, topic_, 0,
+               {{"3", EncodeMessage(a)}, {"3", "garbage"}, {"3", R"({"id":1})"}, {"3", EncodeMessage(b)}});
     FakeStore store;
     FakeHistory history;
     KafkaPersister persister(Options(), store, history);
@@ -214,7 +214,7 @@ TEST_F(KafkaPersisterTest, PoisonRecordsGoToTheDeadLetterTopicAndTheirPartitionM
         {"9", EncodeMessage(MakeMessage(6, 9))},
     };
     const int kPartition = 2;
-    ProduceRaw(brokers_, topic_, kPartition, records);  // a fresh topic: at offsets 0 to 5
+    ProduceRaw(brokers_, topic_, kPartition, records);   // a fresh topic: at offsets 0 to 5
     std::vector<Message> others = Messages(101, 60, 4);  // rooms 1 to 4 in any partition, in the same batches
     Publish(others);
 
@@ -225,12 +225,14 @@ TEST_F(KafkaPersisterTest, PoisonRecordsGoToTheDeadLetterTopicAndTheirPartitionM
     const auto start = std::chrono::steady_clock::now();
     persister.Start();
     // messages_written counts a batch once it is committed, a moment after the store has it.
-    ASSERT_TRUE(WaitUntil([&] {
-        return store.Stored() == 3 + others.size() && persister.Stats().dead_letters == 3 &&
-               persister.Stats().messages_written == 3 + others.size();
-    }, 30s))
-        << store.Stored() << " stored, " << persister.Stats().dead_letters << " dead letters; health: "
-        << persister.Health().value_or("healthy");
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+            return store.Stored() == 3 + others.size() && persister.Stats().dead_letters == 3 &&
+                   persister.Stats().messages_written == 3 + others.size();
+        },
+        30s))
+        << store.Stored() << " stored, " << persister.Stats().dead_letters
+        << " dead letters; health: " << persister.Health().value_or("healthy");
     std::cout << "poison records dead-lettered and the partition persisted "
               << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
               << " ms after start\n";
@@ -303,8 +305,7 @@ TEST_F(KafkaPersisterTest, StopWritesAndCommitsTheBatchBeingCollected) {
     options.batch_wait = 60s;  // the batch would not be written before Stop
     KafkaPersister persister(options, store, history);
     persister.Start();
-    ASSERT_TRUE(WaitUntil([&] { return persister.Health() == std::nullopt; }, 30s))
-        << persister.Health().value_or("");
+    ASSERT_TRUE(WaitUntil([&] { return persister.Health() == std::nullopt; }, 30s)) << persister.Health().value_or("");
     std::vector<Message> messages = Messages(1, 40, 3);
     Publish(messages);
     std::this_thread::sleep_for(1s);
@@ -328,9 +329,12 @@ TEST_F(KafkaPersisterTest, MembersShareThePartitionsAndTakeOverOnLeave) {
     KafkaPersister b(Options(), store, history);
     a.Start();
     b.Start();
-    ASSERT_TRUE(WaitUntil([&] { return a.AssignedPartitions() + b.AssignedPartitions() == 6 &&
-                                       a.AssignedPartitions() > 0 && b.AssignedPartitions() > 0; },
-                          30s))
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+            return a.AssignedPartitions() + b.AssignedPartitions() == 6 && a.AssignedPartitions() > 0 &&
+                   b.AssignedPartitions() > 0;
+        },
+        30s))
         << a.AssignedPartitions() << " + " << b.AssignedPartitions();
 
     std::vector<Message> first = Messages(1, 600, 24);

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 /// A temporary migrations directory, removed at the end.
 class TempDir {
-public:
+  public:
     TempDir() : path_(fs::temp_directory_path() / UniqueName("rooms_pg_migrations_")) { fs::create_directories(path_); }
     ~TempDir() {
         std::error_code ec;
@@ -27,12 +27,12 @@ public:
     void Write(const std::string& name, const std::string& content) const { std::ofstream(path_ / name) << content; }
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 
 class PgMigrationsTest : public PgSchemaTest {
-protected:
+  protected:
     std::vector<std::string> Tables() {
         return admin_->Column(
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", {schema_});

@@ -31,7 +31,6 @@ std::string UniqueName(const std::string& prefix) {
     return out;
 }
 
-
 TokenHash HashOf(std::string_view token) {
     // The token's own bytes (distinct tokens of up to 32 bytes give distinct hashes), longer ones folded in.
     TokenHash h{};
@@ -39,14 +38,14 @@ TokenHash HashOf(std::string_view token) {
     return h;
 }
 
-
 AdminConnection::AdminConnection(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
     if (PQstatus(conn_) != CONNECTION_OK) {
         const std::string message = PQerrorMessage(conn_);
         PQfinish(conn_);
         throw std::runtime_error("test admin connection failed: " + message);
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
 }
 
 AdminConnection::~AdminConnection() { PQfinish(conn_); }
@@ -55,8 +54,8 @@ std::vector<AdminConnection::Row> AdminConnection::Query(const std::string& sql,
                                                          const std::vector<std::string>& params) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.c_str());
-    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                               nullptr, 0);
+    PGresult* r =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     const ExecStatusType status = PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         const std::string message = PQresultErrorMessage(r);
@@ -191,7 +190,7 @@ void CuttableProxy::Cut() {
         std::lock_guard lock(mu_);
         if (cut_) return;
         cut_ = true;
-        ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept
+        ::shutdown(listen_fd_, SHUT_RDWR);              // wakes accept
         for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);  // wakes every read: both ends see the connection close
         pumps.swap(pumps_);
     }

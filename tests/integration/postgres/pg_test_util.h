@@ -45,7 +45,7 @@ using test_support::ClosedPort;
 
 /// A plain libpq connection for test set-up and inspection, independent of the code under test. Text results.
 class AdminConnection {
-public:
+  public:
     explicit AdminConnection(const std::string& dsn);
     ~AdminConnection();
     AdminConnection(const AdminConnection&) = delete;
@@ -59,14 +59,14 @@ public:
     /// The first column of every row.
     std::vector<std::string> Column(const std::string& sql, const std::vector<std::string>& params = {});
 
-private:
+  private:
     PGconn* conn_ = nullptr;
 };
 
 /// A TCP proxy on loopback to the test server that a test can cut: then every connection through it is closed
 /// and new ones are refused, as when the server or the network goes away, without touching the shared server.
 class CuttableProxy {
-public:
+  public:
     /// Listens on a free loopback port and forwards to the host and port of `dsn` (TCP only).
     explicit CuttableProxy(const std::string& dsn);
     /// Cut().
@@ -79,7 +79,7 @@ public:
     /// Closes every connection through the proxy and stops accepting new ones. Idempotent.
     void Cut();
 
-private:
+  private:
     void Accept();
     void Pump(int from, int to);
 
@@ -87,8 +87,8 @@ private:
     int listen_fd_ = -1;
     std::string proxy_dsn_;
     std::mutex mu_;
-    bool cut_ = false;            // guarded by mu_
-    std::vector<int> fds_;        // guarded by mu_: every socket of every proxied connection
+    bool cut_ = false;                // guarded by mu_
+    std::vector<int> fds_;            // guarded by mu_: every socket of every proxied connection
     std::vector<std::thread> pumps_;  // guarded by mu_
     std::thread acceptor_;
 };
@@ -99,7 +99,7 @@ std::string Quote(const std::string& identifier);
 /// A fresh, empty schema per test (created in SetUp, dropped in TearDown). Fails the test, never skips it, when
 /// ROOMS_TEST_POSTGRES_DSN is not set.
 class PgSchemaTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
 
@@ -113,7 +113,7 @@ protected:
 
 /// A migrated schema with a pool and the four stores.
 class PgStoreTest : public PgSchemaTest {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
 

@@ -17,7 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 class PgPoolTest : public PgStoreTest {
-protected:
+  protected:
     /// The server processes serving this test's pool.
     std::vector<std::string> Backends() {
         return admin_->Column("SELECT pid::text FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",

@@ -11,7 +11,7 @@ namespace rooms::pgtest {
 namespace {
 
 class PgStoresTest : public PgStoreTest {
-protected:
+  protected:
     void SetUp() override {
         PgStoreTest::SetUp();
         if (HasFatalFailure()) return;
@@ -52,8 +52,8 @@ TEST_F(PgStoresTest, SameBatchTwiceKeepsOneRowPerId) {
 }
 
 TEST_F(PgStoresTest, RoundTripsEveryField) {
-    const Message in = MakeMessage(5, room1_, "multi\nline 日本 😀 \"quoted\" 'single' \\ back", "Zoë", 77,
-                                   MessageType::kLeave);
+    const Message in =
+        MakeMessage(5, room1_, "multi\nline 日本 😀 \"quoted\" 'single' \\ back", "Zoë", 77, MessageType::kLeave);
     messages_->InsertBatch({&in, 1});
     auto page = messages_->Page(room1_, std::nullopt, 10);
     ASSERT_TRUE(page.ok());
@@ -69,16 +69,17 @@ TEST_F(PgStoresTest, NulCharacterDoesNotPoisonTheBatch) {
     auto page = messages_->Page(room1_, std::nullopt, 10);
     ASSERT_TRUE(page.ok());
     ASSERT_EQ(page->size(), 2u);
-    EXPECT_EQ(page->at(1).content, "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(page->at(1).content,
+              "a\xEF\xBF\xBD"
+              "b");
     EXPECT_EQ(page->at(1).nickname, "n\xEF\xBF\xBD");
     EXPECT_EQ(page->at(0).content, "message 2");
 }
 
 TEST_F(PgStoresTest, TimesKeepMicrosecondsOnBothSidesOf2000) {
     using namespace std::chrono;
-    const TimePoint before_2000 =
-        time_point_cast<microseconds>(sys_days{year{1999} / December / 31}) + hours{23} + minutes{59} + seconds{59} +
-        microseconds{999999};
+    const TimePoint before_2000 = time_point_cast<microseconds>(sys_days{year{1999} / December / 31}) + hours{23} +
+                                  minutes{59} + seconds{59} + microseconds{999999};
     const TimePoint unix_epoch{};
     const TimePoint far = time_point_cast<microseconds>(sys_days{year{2262} / January / 1}) + microseconds{1};
     MessageId id = 1;

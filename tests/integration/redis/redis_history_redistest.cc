@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "common/message_codec.h"
 #include "adapters/redis/redis_history.h"
+#include "common/message_codec.h"
 #include "redis_test_util.h"
 
 namespace rooms::test {
@@ -17,7 +17,7 @@ std::vector<MessageId> Ids(const std::optional<std::vector<Message>>& messages) 
 }
 
 class RedisHistoryTest : public RedisTest {
-protected:
+  protected:
     void SetUp() override {
         RedisTest::SetUp();
         if (HasFatalFailure()) return;
@@ -109,9 +109,10 @@ TEST_F(RedisHistoryTest, AppendAfterFillPushesAndTrimsToCapacity) {
     cache.Append(MakeMessage(4, 1));
     cache.Append(MakeMessage(5, 1));
     EXPECT_EQ(Ids(cache.Recent(1, 10)), (std::vector<MessageId>{5, 4, 3}));
-    EXPECT_EQ(admin_->Run([&](RedisConnection& c) { return c.CommandOrThrow({"LLEN", cache.ListKey(1)}); }).integer,
-              3);
-    EXPECT_EQ(admin_->Run([&](RedisConnection& c) { return c.CommandOrThrow({"LLEN", cache.ListKey(1) + ":ids"}); })
+    EXPECT_EQ(admin_->Run([&](RedisConnection& c) { return c.CommandOrThrow({"LLEN", cache.ListKey(1)}); }).integer, 3);
+    EXPECT_EQ(admin_->Run([&](RedisConnection& c) {
+                        return c.CommandOrThrow({"LLEN", cache.ListKey(1) + ":ids"});
+                    })
                   .integer,
               3);
     // A filled room's keys live long, and every write renews them.

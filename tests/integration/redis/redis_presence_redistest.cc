@@ -11,7 +11,7 @@ using std::chrono::seconds;
 using Names = std::vector<std::string>;
 
 class RedisPresenceTest : public RedisTest {
-protected:
+  protected:
     void SetUp() override {
         RedisTest::SetUp();
         if (HasFatalFailure()) return;
@@ -86,8 +86,9 @@ TEST_F(RedisPresenceTest, EntriesOfAStoppedOwnerExpireWhileRefreshedOnesStay) {
     }
     EXPECT_EQ(live.Online(1), Names{"bob"});
     // The expired entry was also deleted, not only hidden.
-    const RedisReply count = admin_->Run(
-        [&](RedisConnection& c) { return c.CommandOrThrow({"ZCARD", live.RoomKey(1)}); });
+    const RedisReply count = admin_->Run([&](RedisConnection& c) {
+        return c.CommandOrThrow({"ZCARD", live.RoomKey(1)});
+    });
     EXPECT_EQ(count.integer, 1);
 }
 
@@ -102,8 +103,9 @@ TEST_F(RedisPresenceTest, RefreshAllRestoresLostEntries) {
     EXPECT_EQ(presence.Online(1), Names{"alice"});
     EXPECT_EQ(presence.Online(2), Names{"bob"});
     // The sets expire by themselves too, should every gateway die.
-    const RedisReply ttl =
-        admin_->Run([&](RedisConnection& c) { return c.CommandOrThrow({"PTTL", presence.RoomKey(1)}); });
+    const RedisReply ttl = admin_->Run([&](RedisConnection& c) {
+        return c.CommandOrThrow({"PTTL", presence.RoomKey(1)});
+    });
     EXPECT_GT(ttl.integer, 30'000);
     EXPECT_LE(ttl.integer, 60'000);
 }

@@ -30,7 +30,6 @@ std::string RedisAddressHelp() {
            "`scripts/services.sh start redis` and run them with ROOMS_TEST_REDIS_ADDRESS=127.0.0.1:56379";
 }
 
-
 Message MakeMessage(MessageId id, RoomId room, std::string content) {
     Message m;
     m.id = id;
@@ -96,9 +95,8 @@ PrivateRedisServer::~PrivateRedisServer() { Stop(); }
 std::string PrivateRedisServer::Start() {
     const char* env_binary = std::getenv("ROOMS_TEST_REDIS_SERVER");
     const std::string binary = env_binary != nullptr && *env_binary != '\0' ? env_binary : "redis-server";
-    std::vector<std::string> args{binary,        "--port",       std::to_string(port_), "--bind", "127.0.0.1",
-                                  "--save",      "",             "--appendonly",        "no",     "--daemonize",
-                                  "no",          "--logfile",    ""};
+    std::vector<std::string> args{binary,         "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no",     "--daemonize",         "no",     "--logfile", ""};
     if (!password_.empty()) {
         args.push_back("--requirepass");
         args.push_back(password_);

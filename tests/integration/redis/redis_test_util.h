@@ -13,7 +13,6 @@
 
 #include "adapters/redis/redis_pool.h"
 #include "domain/types.h"
-
 #include "support/closed_port.h"
 
 namespace rooms::test {
@@ -28,7 +27,7 @@ using test_support::ClosedPort;
 Message MakeMessage(MessageId id, RoomId room, std::string content = {});
 
 class RedisTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
 
@@ -38,14 +37,14 @@ protected:
     std::vector<std::string> Keys();
 
     std::string address_;
-    std::string prefix_;             // "rooms-test:<random>:"
+    std::string prefix_;                // "rooms-test:<random>:"
     std::unique_ptr<RedisPool> admin_;  // for direct commands
 };
 
 /// A redis-server process of the test's own on a free loopback port (for restarts and AUTH); stopped at
 /// destruction. The binary is ROOMS_TEST_REDIS_SERVER or redis-server on PATH.
 class PrivateRedisServer {
-public:
+  public:
     explicit PrivateRedisServer(std::string password = {});
     ~PrivateRedisServer();
     PrivateRedisServer(const PrivateRedisServer&) = delete;
@@ -56,7 +55,7 @@ public:
     void Stop();
     std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-private:
+  private:
     std::string password_;
     int port_;
     int pid_ = -1;

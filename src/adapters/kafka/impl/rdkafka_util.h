@@ -56,7 +56,6 @@ std::string RandomHex(int bytes);
 
 /// The partition count of `topic`: NotFound when the topic does not exist, Unavailable when the metadata did not
 /// come within `timeout` or a partition has no leader yet. Blocks up to `timeout`.
-Result<int> TopicPartitionCount(rd_kafka_t* rk, const std::string& topic,
-                                std::chrono::milliseconds timeout);
+Result<int> TopicPartitionCount(rd_kafka_t* rk, const std::string& topic, std::chrono::milliseconds timeout);
 
 }  // namespace rooms::kafka::impl

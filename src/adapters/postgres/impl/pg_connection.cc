@@ -133,9 +133,9 @@ Params& Params::TextArray(std::span<const std::string_view> v) {
 }
 
 Params& Params::TimestamptzArray(std::span<const TimePoint> v) {
-    return Add(kTimestamptzArrayOid,
-               EncodeArray(kTimestamptzOid, v,
-                           [](std::string& out, TimePoint x) { PutBigEndian(out, ToPgMicros(x)); }));
+    return Add(kTimestamptzArrayOid, EncodeArray(kTimestamptzOid, v, [](std::string& out, TimePoint x) {
+                   PutBigEndian(out, ToPgMicros(x));
+               }));
 }
 
 Params::Raw Params::Pointers() const {

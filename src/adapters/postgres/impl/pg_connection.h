@@ -34,7 +34,7 @@ inline constexpr Oid kTimestamptzArrayOid = 1185;
 /// Query parameters, all sent in binary format with their types, so no value is ever spliced into SQL text and
 /// times keep their microseconds.
 class Params {
-public:
+  public:
     Params& Int8(std::int64_t v);
     Params& Int2(std::int16_t v);
     Params& Text(std::string_view v);
@@ -57,7 +57,7 @@ public:
     };
     Raw Pointers() const;
 
-private:
+  private:
     Params& Add(Oid type, std::string bytes);
     std::vector<Oid> types_;
     std::vector<std::string> values_;
@@ -65,7 +65,7 @@ private:
 
 /// A query result in binary format; accessors check the column type and throw PgError on a mismatch (a bug).
 class Result {
-public:
+  public:
     explicit Result(PGresult* r) : r_(r, &PQclear) {}
     int rows() const { return PQntuples(r_.get()); }
     bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
@@ -76,7 +76,7 @@ public:
     /// Rows touched by an INSERT/UPDATE/DELETE.
     std::int64_t Affected() const;
 
-private:
+  private:
     std::string_view Bytes(int row, int col, Oid expected, int expected_size) const;
     std::unique_ptr<PGresult, decltype(&PQclear)> r_;
 };
@@ -98,7 +98,7 @@ struct ConnectSettings {
 
 /// One connection. Not thread-safe: one user at a time (the pool hands it out).
 class Connection {
-public:
+  public:
     /// Throws PgConnectionError.
     explicit Connection(ConnectSettings settings);
     ~Connection();
@@ -123,7 +123,7 @@ public:
     int BackendPid() const { return PQbackendPID(conn_); }
     PGconn* native() const { return conn_; }
 
-private:
+  private:
     void SetUpSession();
     /// `r` when it succeeded; else throws, with the operator hint for a missing schema when `schema_hint`.
     Result Check(PGresult* r, std::string_view what, bool schema_hint = false);
