@@ -7,8 +7,8 @@ DATA_DIR ?= ./data
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build build-server build-web run test test-unit test-e2e test-postman test-web test-integration \
-	test-bench test-fuzz test-cluster test-sanitizers \
+.PHONY: all setup build build-server build-rooms build-web run test test-lint test-unit test-e2e test-postman test-web \
+	test-integration test-bench test-fuzz test-cluster test-sanitizers lint docs \
 	cluster-up cluster-down services-up services-down bench bench-smoke clean
 
 all: build
@@ -17,12 +17,17 @@ all: build
 setup:
 	@./scripts/setup.sh
 
-## Build the server (build/rooms) and the web UI (web/dist).
+## Build everything: the server, the test suites, the benchmarks (build/) and the web UI (web/dist).
 build: build-server build-web
 
 build-server:
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET)
+
+## Only the server binary (build/rooms): what `make run` needs.
+build-rooms:
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) --target rooms
 
 build-web:
 	@if [[ -f web/package.json ]]; then \
@@ -30,14 +35,14 @@ build-web:
 	fi
 
 ## Run the all-in-one server on http://localhost:8080 with its data under ./data.
-run: setup build
+run: setup build-rooms build-web
 	./build/rooms serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 ## Every test tier: unit, end-to-end against the real binary, Postman/newman, web unit and browser tests.
 test: setup build
 	@./scripts/test.sh
 
-test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster test-sanitizers: build
+test-lint test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster test-sanitizers: build
 	@./scripts/test.sh $(@:test-%=%)
 
 ## The distributed topology on loopback: PostgreSQL, Redis, Kafka, 2 websocket + 2 consumer, nginx on :8080.
@@ -55,6 +60,15 @@ bench: setup build
 ## Every bench scenario for ~2 s at a low rate; fails unless all delivered with 0 missing and 0 errors.
 bench-smoke: setup build
 	@CLUSTER=$(CLUSTER) ./scripts/bench.sh --smoke
+
+## clang-format and clang-tidy as `make test` runs them; `make lint FIX=1` reformats the tree first.
+lint:
+	@cmake --preset $(PRESET) >/dev/null
+	@./scripts/lint.sh $(if $(FIX),--fix)
+
+## Regenerate what docs/ takes from the code (the settings tables of docs/CONFIGURATION.md).
+docs: build-rooms
+	@./scripts/gen-docs.sh
 
 ## Only PostgreSQL, Redis and Kafka (for the integration tests).
 services-up:

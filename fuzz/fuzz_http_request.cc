@@ -1,8 +1,8 @@
 // Raw bytes as HTTP/1.1 requests on one keep-alive connection: Beast's request_parser with the server's
-// limits, then the server's dispatch (HttpServer::Handle without the socket: target parsing, Router, 404/405,
-// bearer authentication, the route's handler) into the real ApiHandlers on in-memory stores (SQLite
-// ":memory:", memory presence/history/bus). Rate limiting, the WebSocket upgrade and static files need a
-// socket or a disk and are left out.
+// limits, then the gateway's real Dispatcher (target parsing, Router, 404/405, the route flags: rate limit,
+// bearer authentication, room lookup; the route's handler) into the real ApiHandlers and probes on in-memory
+// stores (SQLite ":memory:", memory presence/history/bus). The WebSocket upgrade is a no-op here (it needs a
+// peer) and static files are off (they need a disk).
 //
 // Every response must be JSON and never a 500 (a handler that throws is a bug). Requests may carry the
 // token of the seeded user "alice" (id 1); room 1 exists with a few messages.
@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-#include <boost/url.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -33,9 +32,12 @@
 #include "crypto/secrets.h"
 #include "http/api_handlers.h"
 #include "http/asio.h"
+#include "http/dispatcher.h"
+#include "http/http_session.h"
+#include "http/probes.h"
+#include "http/request_policy.h"
 #include "http/responses.h"
 #include "http/router.h"
-#include "http/server.h"
 #include "services/auth_service.h"
 #include "services/chat_service.h"
 #include "services/room_service.h"
@@ -43,11 +45,10 @@
 namespace {
 
 using namespace rooms;
-namespace urls = boost::urls;
 
 const std::string kJwtKey = "fuzz-http-jwt-key-of-32-bytes!!!";
 const std::string kAlicePassword = "correct-horse-battery";
-constexpr std::size_t kBodyLimit = 64 * 1024;  // ServerOptions' defaults
+constexpr std::size_t kBodyLimit = 64 * 1024;  // http.body_limit_bytes / header_limit_bytes defaults
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr int kInputsPerWorld = 500;  // stores are rebuilt so they do not grow without bound
 
@@ -74,13 +75,11 @@ struct Process {
 /// The stores, services, handlers and router of one `all` process, seeded with alice, room 1 and messages.
 struct World {
     explicit World(Process& p)
-        : auth(users, tokens, p.hasher, p.jwt, AuthOptions{}),
-          rooms(room_store, presence),
-          chat(bus, history, message_store, ids, ChatOptions{}),
-          handlers(auth, rooms, chat, p.store_pool, p.hash_pool, {{"store", [this]() -> std::optional<std::string> {
-                                                                       if (!db.Ping()) return "sqlite does not answer";
-                                                                       return std::nullopt;
-                                                                   }}}) {
+        : auth(users, tokens, p.hasher, p.jwt, AuthSettings{}, RealTimeSource::Instance()),
+          rooms(room_store, presence, RealTimeSource::Instance()),
+          chat(bus, history, message_store, ids, nullptr, ChatSettings{}, RealTimeSource::Instance()),
+          handlers(auth, rooms, chat, p.store_pool, p.hash_pool),
+          readiness{{"store", [this] { return db.Health(); }}} {
         const TimePoint t0 = std::chrono::time_point_cast<std::chrono::microseconds>(
             std::chrono::sys_days{std::chrono::year{2026} / 1 / 1});
         if (!users.Create("alice", p.alice_hash, t0)) Fail("seeding alice", "");
@@ -99,6 +98,14 @@ struct World {
         message_store.InsertBatch(messages);
         presence.Add(room.id, "0:1", 1, "alice");
         handlers.Register(router);
+        AddProbeRoutes(router, p.store_pool, readiness);
+        DispatcherParts parts;
+        parts.rate_limiter = &unlimited;
+        parts.authenticate = [this](std::string_view token) { return auth.Authenticate(token); };
+        parts.find_room = [this](RoomId id) { return rooms.Find(id); };
+        parts.upgrade = [](beast::tcp_stream, Request, RequestContext&) -> asio::awaitable<void> { co_return; };
+        parts.blocking_pool = &p.store_pool;
+        dispatcher = std::make_unique<Dispatcher>(router, std::move(parts));
     }
 
     SqliteDatabase db{":memory:"};
@@ -114,41 +121,19 @@ struct World {
     RoomService rooms;
     ChatService chat;
     ApiHandlers handlers;
+    std::vector<ReadinessCheck> readiness;
+    RateLimiter unlimited{0, 1, RealTimeSource::Instance()};
     Router router;
+    std::unique_ptr<Dispatcher> dispatcher;
 };
 
-/// HttpServer::Handle, less the rate limiter, the WebSocket upgrade and static files.
+/// The gateway's dispatch of one request, on a connection that has no peer.
 std::optional<Response> Dispatch(Process& p, World& w, Request& req) {
-    auto parsed = urls::parse_origin_form(req.target());
-    if (!parsed) return ErrorResponse(http::status::bad_request, "malformed request target");
-    const std::string path = parsed->path();
-    std::map<std::string, std::string> query;
-    for (auto q : parsed->params()) query[std::string(q.key)] = std::string(q.value);
-
-    auto match = w.router.Find(req.method(), path);
-    if (!match.route) {
-        if (match.path_known) {
-            if (match.allow.empty()) Fail("405 without Allow", req.target());
-            Response res = ErrorResponse(http::status::method_not_allowed, "method not allowed");
-            res.set(http::field::allow, match.allow);
-            return res;
-        }
-        (void)w.router.IsApiPath(path);
-        return ErrorResponse(http::status::not_found, "not found");
-    }
-    const Route& route = *match.route;
-    RequestContext ctx{req, std::move(match.params), std::move(query), "127.0.0.1", std::nullopt};
-    if (route.requires_auth) {
-        const std::string_view token = BearerToken(req, ctx.query);
-        if (token.empty()) return ErrorResponse(http::status::unauthorized, "missing access token");
-        auto who = w.auth.Authenticate(token);
-        if (!who) return ErrorResponse(who.error());
-        ctx.principal = std::move(*who);
-    }
-
+    const std::atomic<bool> stopping{false};
+    auto conn = std::make_shared<HttpConnection>(tcp::socket(p.io), stopping);
     std::optional<Response> out;
     std::exception_ptr error;
-    auto run = [&]() -> asio::awaitable<void> { out = co_await route.handler(ctx); };
+    auto run = [&]() -> asio::awaitable<void> { out = co_await w.dispatcher->Handle(req, "127.0.0.1", *conn); };
     p.io.restart();
     asio::co_spawn(p.io, run(), [&](std::exception_ptr e) { error = e; });
     p.io.run();
@@ -156,10 +141,11 @@ std::optional<Response> Dispatch(Process& p, World& w, Request& req) {
         try {
             std::rethrow_exception(error);
         } catch (const std::exception& e) {
-            Fail("a handler threw", e.what());
+            Fail("the dispatcher threw", e.what());
         }
     }
-    if (!out) Fail("a handler did not answer", req.target());
+    if (!out) Fail("the dispatcher did not answer", req.target());
+    if (conn->upgraded()) return std::nullopt;  // a WebSocket: nothing to check here
     return out;
 }
 

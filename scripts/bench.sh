@@ -16,7 +16,8 @@ SMOKE=0
 [[ ${1:-} == --smoke ]] && SMOKE=1
 CLUSTER=${CLUSTER:-0}
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+LOG_PREFIX=bench
+. "$ROOT/scripts/lib.sh"
 
 for bin in "$BUILD/rooms" "$BENCH"; do
     [[ -x $bin ]] || { log "no $bin: build first (make build, or BUILD_DIR=...)"; exit 1; }
@@ -55,9 +56,6 @@ run() {
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$what" "$rc" "rooms-bench ${*}" "$load" >>"$ROWS"
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 wait_http() {  # url seconds
     local deadline=$((SECONDS + $2))

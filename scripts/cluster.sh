@@ -16,7 +16,8 @@ BIN=${ROOMS_BIN:-$ROOT/build/rooms}
 NGINX_PORT=${ROOMS_NGINX_PORT:-8080}
 PROCESSES=(websocket-1 websocket-2 consumer-1 consumer-2)
 
-log() { printf 'cluster: %s\n' "$*" >&2; }
+LOG_PREFIX=cluster
+. "$ROOT/scripts/lib.sh"
 
 # Connection settings and the shared JWT key, exported for every rooms process.
 export_env() {

@@ -14,23 +14,8 @@ REDIS_PORT=${ROOMS_REDIS_PORT:-56379}
 KAFKA_PORT=${ROOMS_KAFKA_PORT:-59092}
 KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-SUDO=""
-[[ $(id -u) -eq 0 ]] || SUDO="sudo"
-
-log() { printf 'services: %s\n' "$*" >&2; }
-
-wait_for() {  # description, seconds, command...
-    local what=$1 secs=$2
-    shift 2
-    local deadline=$((SECONDS + secs))
-    until "$@" >/dev/null 2>&1; do
-        if ((SECONDS >= deadline)); then
-            log "$what did not come up within ${secs}s"
-            return 1
-        fi
-        sleep 0.2
-    done
-}
+LOG_PREFIX=services
+. "$ROOT/scripts/lib.sh"
 
 # Runs a command as the PostgreSQL owner: postgres when we are root (initdb refuses root), else ourselves.
 as_pg() {
@@ -38,17 +23,7 @@ as_pg() {
 }
 
 install() {
-    local pkgs=(postgresql redis-server nginx maven openjdk-17-jre-headless)
-    local missing=()
-    for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if ((${#missing[@]})); then
-        log "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get update -qq
-        $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    fi
+    apt_install postgresql redis-server nginx maven openjdk-17-jre-headless
     # Debian starts a system cluster and redis on their default ports; we run our own and leave those be.
     if [[ ! -f $DIR/kafka/libs/.complete ]]; then
         log "fetching the Kafka broker from Maven Central"

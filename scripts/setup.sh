@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+LOG_PREFIX=setup
+. scripts/lib.sh
 
 DEB_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config git curl ca-certificates python3 iproute2
@@ -14,25 +14,11 @@ DEB_PACKAGES=(
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
     libpq-dev libhiredis-dev librdkafka-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev clang-format clang-tidy
     chromium fonts-noto-color-emoji
 )
-
-missing=()
-for p in "${DEB_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    missing+=(nodejs npm)
-fi
-if ((${#missing[@]})); then
-    echo "setup: installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-else
-    echo "setup: Debian packages present"
-fi
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs npm)
+apt_install "${DEB_PACKAGES[@]}"
 
 # npm packages: newman runs the Postman collection.
 if [[ ! -x tests/postman/node_modules/.bin/newman ]] || [[ tests/postman/package-lock.json -nt tests/postman/node_modules/.package-lock.json ]]; then

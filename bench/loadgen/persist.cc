@@ -14,6 +14,7 @@
 
 #include "adapters/kafka/kafka_bus.h"
 #include "common/id_generator.h"
+#include "domain/time_source.h"
 #include "net.h"
 #include "report.h"
 #include "scenarios.h"
@@ -90,11 +91,11 @@ int RunPersist(const CommonOptions& common, const PersistOptions& o) {
     const auto preload_start = SteadyClock::now();
     {
         rooms::kafka::KafkaBusOptions bo;
-        bo.brokers = brokers;
-        bo.topic = o.topic;
-        bo.linger_ms = 20;
-        bo.message_timeout_ms = 60000;
-        bo.queue_max_messages = 0;
+        bo.kafka.brokers = brokers;
+        bo.kafka.topic = o.topic;
+        bo.kafka.linger_ms = 20;
+        bo.kafka.message_timeout_ms = 60000;
+        bo.kafka.queue_max_messages = 0;
         bo.client_id = "rooms-bench";
         rooms::kafka::KafkaBus bus(bo);
         rooms::IdGenerator ids(1000);
@@ -106,7 +107,7 @@ int RunPersist(const CommonOptions& common, const PersistOptions& o) {
             m.user_id = sessions[0].user_id;
             m.nickname = sessions[0].nickname;
             m.content = "persist " + std::to_string(i) + " " + padding;
-            m.time_created = rooms::Now();
+            m.time_created = rooms::RealTimeSource::Instance().Now();
             bus.Publish(std::move(m), [&](std::optional<rooms::Error> e) { ++(e ? failed : acked); });
         }
         bus.Flush(120s);

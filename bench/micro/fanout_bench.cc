@@ -6,8 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "http/room_hub.h"
+#include "http/json_codec.h"
 #include "http/send_queue.h"
+#include "services/room_hub.h"
 #include "support/test_messages.h"
 
 namespace rooms {
@@ -21,6 +22,7 @@ class QueueMember : public HubMember {
         const auto r = queue_.Push(frame);
         return r == SendQueue::PushResult::kQueued || r == SendQueue::PushResult::kWakeWriter;
     }
+    void Discard(const std::unordered_set<MessageId>& ids) override { queue_.Discard(ids); }
     SendQueue& queue() { return queue_; }
 
   private:
@@ -30,7 +32,7 @@ class QueueMember : public HubMember {
 void BM_HubFanOut(benchmark::State& state) {
     const auto members = static_cast<std::size_t>(state.range(0));
     constexpr RoomId kRoom = 42;
-    RoomHub hub;
+    RoomHub hub(SerializeMessage);
     std::vector<std::shared_ptr<QueueMember>> queues;
     for (std::size_t i = 0; i < members; ++i) {
         queues.push_back(std::make_shared<QueueMember>(1024));

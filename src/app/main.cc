@@ -6,11 +6,13 @@
 #include <csignal>
 #include <iostream>
 
-#include "app/roles.h"
+#include "app/modules.h"
 #include "common/config.h"
 #include "common/log.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
     // A peer that vanished mid-write must be an error code on that socket, not the death of the process.
     std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"Rooms: a real-time rooms messenger"};
@@ -36,7 +38,9 @@ int main(int argc, char** argv) {
     topic->add_option("action", topic_action, "create")->required()->check(CLI::IsMember({"create"}));
     topic->add_option("--config", config_file, "YAML configuration file")->check(CLI::ExistingFile);
 
+    bool markdown = false;
     auto* settings = app.add_subcommand("settings", "list every setting with its environment variable");
+    settings->add_flag("--markdown", markdown, "the tables of docs/CONFIGURATION.md");
     auto* version = app.add_subcommand("version", "print the version");
 
     CLI11_PARSE(app, argc, argv);
@@ -46,8 +50,13 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (*settings) {
+        if (markdown) {
+            std::cout << rooms::SettingsMarkdown();
+            return 0;
+        }
         for (const auto& s : rooms::AllSettings())
-            std::cout << s.key << "\t" << s.env << "\t" << s.help << (s.secret ? " [secret]" : "") << "\n";
+            std::cout << s.key << "\t" << s.env << "\t" << (s.secret ? "" : s.default_value) << "\t" << s.help
+                      << (s.secret ? " [secret]" : "") << "\n";
         return 0;
     }
 
@@ -74,11 +83,20 @@ int main(int argc, char** argv) {
             files.rlim_cur = files.rlim_max;
             if (setrlimit(RLIMIT_NOFILE, &files) != 0) spdlog::warn("could not raise the open file limit");
         }
-        if (config.role == "websocket") return rooms::RunWebsocketGateway(config);
-        if (config.role == "consumer") return rooms::RunConsumer(config);
-        return rooms::RunAllInOne(config);
+        return rooms::RunRole(config);
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
+        return 1;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return Main(argc, argv);
+    } catch (const std::exception& e) {  // what escapes a role's own handling: a bug, reported, not a crash
+        std::cerr << "rooms: " << e.what() << "\n";
         return 1;
     }
 }

@@ -17,7 +17,7 @@ std::string LoadOrCreateKeyFile(const std::filesystem::path& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-        const std::string key = RandomToken(32);
+        std::string key = RandomToken(32);
         const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             const bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size());

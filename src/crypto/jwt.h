@@ -25,7 +25,7 @@ class JwtCodec {
 };
 
 std::string Base64UrlEncode(std::string_view data);
-/// nullopt-like empty result with ok=false for malformed input.
+/// Decodes unpadded base64url into `out`; false (and `out` unspecified) when `in` is not base64url.
 bool Base64UrlDecode(std::string_view in, std::string& out);
 
 }  // namespace rooms

@@ -11,7 +11,7 @@ namespace rooms {
 
 namespace {
 constexpr unsigned long long kOpsLimit = 2;
-constexpr std::size_t kMemLimit = 19u * 1024 * 1024;
+constexpr std::size_t kMemLimit = std::size_t{19} * 1024 * 1024;
 }  // namespace
 
 void InitCrypto() {

@@ -1,7 +1,7 @@
 #pragma once
 
-// The interfaces the services depend on. Adapters (sqlite, memory, and later postgres, redis, kafka)
-// implement them; only the composition root (app/) picks which.
+// The interfaces the services depend on. The adapters (sqlite, postgres, redis, kafka, memory) implement them;
+// only the composition root (app/) picks which.
 
 #include <array>
 #include <functional>
@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/error.h"
@@ -129,13 +130,34 @@ class HistoryCache {
     /// Drops what is cached for these rooms: the next read is a miss, filled from the store. For a cache that
     /// may have missed writes (it was unreachable); one that never misses a write need not implement it.
     virtual void Forget(std::span<const RoomId> /*rooms*/) {}
-    /// True when `id` is a message of `room` accepted so recently that the store may not hold it yet.
-    virtual bool Pending(RoomId /*room*/, MessageId /*id*/) { return false; }
-    /// The room's newest messages as read from the store or the cache (`newest_first`) plus those accepted so
-    /// recently that neither holds them yet; at most `limit`.
-    virtual std::vector<Message> WithPending(RoomId /*room*/, std::vector<Message> newest_first, int /*limit*/) {
-        return newest_first;
-    }
+};
+
+/// Messages accepted so recently that neither the store nor the history cache may hold them yet: in the
+/// distributed roles a message reaches both a consumer batch after the gateways fanned it out. Thread-safe;
+/// never blocks for long.
+class RecentMessages {
+  public:
+    virtual ~RecentMessages() = default;
+    /// True when `id` is such a message of `room`.
+    virtual bool Holds(RoomId room, MessageId id) = 0;
+    /// `newest_first` (as read from the store or the cache) with the recent messages it lacks put in front, at
+    /// most `limit` in all.
+    virtual std::vector<Message> AddTo(RoomId room, std::vector<Message> newest_first, int limit) = 0;
+};
+
+/// What became of a batch handed to a MessagePersister.
+struct PersistedBatch {
+    /// The messages the store refused for good (RejectedWrite), as indexes into the batch, with the reason.
+    /// Every other message of the batch is stored.
+    std::vector<std::pair<std::size_t, std::string>> refused;
+};
+
+/// Persists batches of accepted messages: stores them and keeps the history cache up to date. Blocking.
+class MessagePersister {
+  public:
+    virtual ~MessagePersister() = default;
+    /// Throws when the batch must be tried again (nothing is known to be stored; storing is idempotent).
+    virtual PersistedBatch Persist(std::span<const Message> batch) = 0;
 };
 
 }  // namespace rooms

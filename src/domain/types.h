@@ -15,8 +15,6 @@ using ConnectionId = std::string;
 using Clock = std::chrono::system_clock;
 using TimePoint = std::chrono::time_point<Clock, std::chrono::microseconds>;
 
-inline TimePoint Now() { return std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()); }
-
 struct User {
     UserId id = 0;
     std::string nickname;

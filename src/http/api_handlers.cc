@@ -23,28 +23,25 @@ constexpr int kMaxPageSize = 100;
 }  // namespace
 
 ApiHandlers::ApiHandlers(AuthService& auth, RoomService& rooms, ChatService& chat, asio::thread_pool& store_pool,
-                         asio::thread_pool& hash_pool, std::vector<ReadinessCheck> readiness)
-    : auth_(auth),
-      rooms_(rooms),
-      chat_(chat),
-      store_pool_(store_pool),
-      hash_pool_(hash_pool),
-      readiness_(std::move(readiness)) {}
+                         asio::thread_pool& hash_pool)
+    : auth_(auth), rooms_(rooms), chat_(chat), store_pool_(store_pool), hash_pool_(hash_pool) {}
 
 void ApiHandlers::Register(Router& router) {
     auto bind = [this](auto method) { return [this, method](RequestContext& ctx) { return (this->*method)(ctx); }; };
     using V = http::verb;
-    router.Add(V::post, "/user/register", false, bind(&ApiHandlers::RegisterUser));
-    router.Add(V::post, "/user/login", false, bind(&ApiHandlers::Login));
-    router.Add(V::post, "/user/refresh", false, bind(&ApiHandlers::Refresh));
-    router.Add(V::post, "/user/logout", false, bind(&ApiHandlers::Logout));
-    router.Add(V::post, "/chat/rooms", true, bind(&ApiHandlers::CreateRoom));
-    router.Add(V::get, "/chat/rooms", true, bind(&ApiHandlers::ListRooms));
-    router.Add(V::get, "/chat/rooms/{id}", true, bind(&ApiHandlers::RoomWithoutUpgrade), /*websocket=*/true);
-    router.Add(V::get, "/chat/rooms/{id}/clients", true, bind(&ApiHandlers::Clients));
-    router.Add(V::get, "/chat/rooms/{id}/messages", true, bind(&ApiHandlers::Messages));
-    router.Add(V::get, "/healthz", false, bind(&ApiHandlers::Health));
-    router.Add(V::get, "/readyz", false, bind(&ApiHandlers::Ready));
+    const RouteFlags open{.rate_limited = true};
+    const RouteFlags authed{.rate_limited = true, .auth = true};
+    const RouteFlags room{.rate_limited = true, .auth = true, .room = true};
+    const RouteFlags room_socket{.rate_limited = true, .auth = true, .room = true, .websocket = true};
+    router.Add(V::post, "/user/register", open, bind(&ApiHandlers::RegisterUser));
+    router.Add(V::post, "/user/login", open, bind(&ApiHandlers::Login));
+    router.Add(V::post, "/user/refresh", open, bind(&ApiHandlers::Refresh));
+    router.Add(V::post, "/user/logout", open, bind(&ApiHandlers::Logout));
+    router.Add(V::post, "/chat/rooms", authed, bind(&ApiHandlers::CreateRoom));
+    router.Add(V::get, "/chat/rooms", authed, bind(&ApiHandlers::ListRooms));
+    router.Add(V::get, "/chat/rooms/{id}", room_socket, bind(&ApiHandlers::RoomWithoutUpgrade));
+    router.Add(V::get, "/chat/rooms/{id}/clients", room, bind(&ApiHandlers::Clients));
+    router.Add(V::get, "/chat/rooms/{id}/messages", room, bind(&ApiHandlers::Messages));
 }
 
 asio::awaitable<Response> ApiHandlers::RegisterUser(RequestContext& ctx) {
@@ -103,9 +100,8 @@ asio::awaitable<Response> ApiHandlers::ListRooms(RequestContext&) {
 }
 
 asio::awaitable<Response> ApiHandlers::Clients(RequestContext& ctx) {
-    const auto id = ParseId(ctx.params[0]);
-    if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
-    auto clients = co_await RunBlocking(store_pool_, [&] { return rooms_.Clients(*id); });
+    const RoomId id = ctx.room->id;
+    auto clients = co_await RunBlocking(store_pool_, [&] { return rooms_.Clients(id); });
     if (!clients) co_return ErrorResponse(clients.error());
     json::array out;
     for (const auto& nickname : *clients) out.emplace_back(json::object{{"nickname", nickname}});
@@ -113,8 +109,7 @@ asio::awaitable<Response> ApiHandlers::Clients(RequestContext& ctx) {
 }
 
 asio::awaitable<Response> ApiHandlers::Messages(RequestContext& ctx) {
-    const auto id = ParseId(ctx.params[0]);
-    if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
+    const RoomId id = ctx.room->id;
     int limit = kDefaultPageSize;
     if (auto it = ctx.query.find("limit"); it != ctx.query.end()) {
         const auto v = ParseId(it->second);
@@ -126,11 +121,7 @@ asio::awaitable<Response> ApiHandlers::Messages(RequestContext& ctx) {
         before = ParseId(it->second);
         if (!before) co_return ErrorResponse(http::status::bad_request, "before must be a message id");
     }
-    auto page = co_await RunBlocking(store_pool_, [&]() -> Result<std::vector<Message>> {
-        auto room = rooms_.Find(*id);
-        if (!room) return room.error();
-        return chat_.Page(*id, before, limit);
-    });
+    auto page = co_await RunBlocking(store_pool_, [&] { return chat_.Page(id, before, limit); });
     if (!page) co_return ErrorResponse(page.error());
     json::array out;
     out.reserve(page->size());
@@ -138,47 +129,11 @@ asio::awaitable<Response> ApiHandlers::Messages(RequestContext& ctx) {
     co_return Ok(out);
 }
 
-asio::awaitable<Response> ApiHandlers::RoomWithoutUpgrade(RequestContext& ctx) {
-    const auto id = ParseId(ctx.params[0]);
-    if (!id) co_return ErrorResponse(http::status::not_found, "room not found");
-    auto room = co_await RunBlocking(store_pool_, [&] { return rooms_.Find(*id); });
-    if (!room) co_return ErrorResponse(room.error());
+asio::awaitable<Response> ApiHandlers::RoomWithoutUpgrade(RequestContext&) {
     Response res =
         ErrorResponse(http::status::upgrade_required, "this is the room's WebSocket: connect with Upgrade: websocket");
     res.set(http::field::upgrade, "websocket");
     co_return res;
-}
-
-asio::awaitable<Response> ApiHandlers::Health(RequestContext&) { co_return Ok(json::object{{"status", "ok"}}); }
-
-asio::awaitable<Response> ApiHandlers::Ready(RequestContext&) {
-    co_return ReadinessResponse(co_await RunBlocking(store_pool_, [&] { return CheckReadiness(readiness_); }));
-}
-
-Readiness CheckReadiness(const std::vector<ReadinessCheck>& checks) {
-    Readiness out;
-    for (const auto& r : checks) {
-        std::optional<std::string> why;
-        try {
-            why = r.check();
-        } catch (const std::exception& e) {
-            why = e.what();
-        }
-        if (!why) continue;
-        std::string& list = r.required ? out.problems : out.degraded;
-        list += (list.empty() ? "" : "; ") + r.name + ": " + *why;
-    }
-    return out;
-}
-
-Response ReadinessResponse(const Readiness& readiness) {
-    if (!readiness.problems.empty()) {
-        std::string why = "not ready: " + readiness.problems;
-        if (!readiness.degraded.empty()) why += "; degraded: " + readiness.degraded;
-        return ErrorResponse(http::status::service_unavailable, why);
-    }
-    if (!readiness.degraded.empty()) return Ok(json::object{{"status", "degraded"}, {"degraded", readiness.degraded}});
-    return Ok(json::object{{"status", "ready"}});
 }
 
 }  // namespace rooms

@@ -19,8 +19,8 @@ std::vector<std::string_view> Split(std::string_view path) {
 
 }  // namespace
 
-void Router::Add(http::verb method, std::string_view pattern, bool requires_auth, Handler handler, bool websocket) {
-    Route r{method, {}, requires_auth, websocket, std::move(handler)};
+void Router::Add(http::verb method, std::string_view pattern, RouteFlags flags, Handler handler) {
+    Route r{method, {}, flags, std::move(handler)};
     for (auto s : Split(pattern)) r.segments.emplace_back(s);
     routes_.push_back(std::move(r));
 }

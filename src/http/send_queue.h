@@ -9,15 +9,9 @@
 #include <unordered_set>
 
 #include "domain/types.h"
+#include "services/room_hub.h"
 
 namespace rooms {
-
-/// One frame to send: the serialized message, shared by every recipient, and its id (0 for frames that
-/// are not room messages, such as error frames).
-struct OutboundFrame {
-    std::shared_ptr<const std::string> data;
-    MessageId message_id = 0;
-};
 
 /// The bounded queue between the hub (many producer threads) and a connection's single writer.
 /// When full, the connection is given up: the queue closes and reports overflow, so a slow reader costs

@@ -7,14 +7,20 @@
 namespace rooms {
 
 AuthService::AuthService(UserStore& users, RefreshTokenStore& tokens, const PasswordHasher& hasher, const JwtCodec& jwt,
-                         AuthOptions options)
-    : users_(users), tokens_(tokens), hasher_(hasher), jwt_(jwt), options_(options) {}
+                         const AuthSettings& settings, const TimeSource& time)
+    : users_(users),
+      tokens_(tokens),
+      hasher_(hasher),
+      jwt_(jwt),
+      access_ttl_(settings.access_token_ttl_s),
+      refresh_ttl_(settings.refresh_token_ttl_s),
+      time_(time) {}
 
 Result<User> AuthService::Register(std::string_view nickname, std::string_view password) {
     if (auto err = ValidateNickname(nickname)) return *err;
     if (auto err = ValidatePassword(password)) return *err;
     if (users_.FindByNickname(nickname)) return Conflict("nickname is already taken");
-    return users_.Create(nickname, hasher_.Hash(password), Now());
+    return users_.Create(nickname, hasher_.Hash(password), time_.Now());
 }
 
 Result<TokenPair> AuthService::Login(std::string_view nickname, std::string_view password) {
@@ -34,7 +40,7 @@ Result<TokenPair> AuthService::Login(std::string_view nickname, std::string_view
 Result<TokenPair> AuthService::Refresh(std::string_view refresh_token) {
     const auto invalid = Unauthenticated("invalid refresh token");
     if (refresh_token.empty() || refresh_token.size() > 256) return invalid;
-    const ConsumedToken consumed = tokens_.Consume(Sha256(refresh_token), Now());
+    const ConsumedToken consumed = tokens_.Consume(Sha256(refresh_token), time_.Now());
     switch (consumed.status) {
         case ConsumeStatus::kOk:
             break;
@@ -59,16 +65,16 @@ void AuthService::Logout(std::string_view refresh_token) {
 }
 
 Result<Principal> AuthService::Authenticate(std::string_view access_token) const {
-    return jwt_.Verify(access_token, Now());
+    return jwt_.Verify(access_token, time_.Now());
 }
 
 TokenPair AuthService::IssuePair(const Principal& who, std::string_view family) {
     TokenPair pair;
     pair.user_id = who.user_id;
     pair.nickname = who.nickname;
-    pair.access_token = jwt_.Issue(who, Now(), options_.access_ttl);
+    pair.access_token = jwt_.Issue(who, time_.Now(), access_ttl_);
     pair.refresh_token = RandomToken(kRefreshTokenBytes);
-    tokens_.Insert(Sha256(pair.refresh_token), who.user_id, family, Now() + options_.refresh_ttl);
+    tokens_.Insert(Sha256(pair.refresh_token), who.user_id, family, time_.Now() + refresh_ttl_);
     return pair;
 }
 

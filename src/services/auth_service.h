@@ -4,10 +4,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/settings.h"
 #include "crypto/jwt.h"
 #include "crypto/secrets.h"
 #include "domain/error.h"
 #include "domain/ports.h"
+#include "domain/time_source.h"
 
 namespace rooms {
 
@@ -18,17 +20,13 @@ struct TokenPair {
     std::string refresh_token;
 };
 
-struct AuthOptions {
-    std::chrono::seconds access_ttl{900};
-    std::chrono::seconds refresh_ttl{30 * 24 * 3600};
-};
-
 /// Registration, login, token rotation. Register, Login, Refresh and Logout block (Argon2id, stores): call
 /// them from a worker thread. Authenticate is cheap and safe on an I/O thread. Thread-safe.
 class AuthService {
   public:
+    /// Uses auth.access_token_ttl_s and auth.refresh_token_ttl_s.
     AuthService(UserStore& users, RefreshTokenStore& tokens, const PasswordHasher& hasher, const JwtCodec& jwt,
-                AuthOptions options);
+                const AuthSettings& settings, const TimeSource& time);
 
     Result<User> Register(std::string_view nickname, std::string_view password);
     /// The same Unauthenticated("invalid credentials") for an unknown nickname and a wrong password.
@@ -48,7 +46,9 @@ class AuthService {
     RefreshTokenStore& tokens_;
     const PasswordHasher& hasher_;
     const JwtCodec& jwt_;
-    AuthOptions options_;
+    const std::chrono::seconds access_ttl_;
+    const std::chrono::seconds refresh_ttl_;
+    const TimeSource& time_;
 };
 
 /// 256 random bits, base64url.

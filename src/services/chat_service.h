@@ -1,29 +1,27 @@
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/id_generator.h"
+#include "common/settings.h"
 #include "common/throttled_log.h"
 #include "domain/error.h"
 #include "domain/ports.h"
+#include "domain/time_source.h"
 
 namespace rooms {
 
-struct ChatOptions {
-    int history_size = 100;
-    std::int64_t max_message_bytes = 4096;
-    std::chrono::milliseconds pending_wait{5000};
-};
-
-/// Accepting messages and reading history. Thread-safe.
+/// Accepting messages and reading a room's history. Thread-safe.
 class ChatService {
   public:
-    ChatService(MessageBus& bus, HistoryCache& cache, MessageStore& store, IdGenerator& ids, ChatOptions options)
-        : bus_(bus), cache_(cache), store_(store), ids_(ids), options_(options) {}
+    /// `recent` may be null: nothing is accepted before it is stored (role all). Uses chat.history_size,
+    /// chat.max_message_bytes and chat.pending_wait_ms.
+    ChatService(MessageBus& bus, HistoryCache& cache, MessageStore& store, IdGenerator& ids, RecentMessages* recent,
+                const ChatSettings& settings, const TimeSource& time)
+        : bus_(bus), cache_(cache), store_(store), ids_(ids), recent_(recent), settings_(settings), time_(time) {}
 
     /// Why `content` cannot be sent, or nullopt. Cheap.
     std::optional<Error> Validate(std::string_view content) const;
@@ -36,25 +34,26 @@ class ChatService {
         bus_.Publish(std::move(message), std::move(done));
     }
 
-    /// The newest `history_size` messages, newest first: from the cache, else from the store (filling the
-    /// cache); from the store also when the cache fails (e.g. Redis is down), and then logged at most every
-    /// 10 s. Blocks; the store's failures propagate.
+    /// The newest `chat.history_size` messages, newest first: from the cache, else from the store (filling the
+    /// cache); from the store also when the cache fails (e.g. Redis is down), and then logged at most every 10 s;
+    /// with the recent messages neither holds yet. Blocks; the store's failures propagate.
     std::vector<Message> Recent(RoomId room);
 
-    /// Scroll-back: messages older than `before` (the newest when nullopt), newest first. Blocks. The
-    /// distributed roles store a message a consumer batch after accepting it: the newest page adds those
-    /// accepted but not stored yet, and a `before` of that kind is waited for, up to `pending_wait`, rather
-    /// than called unknown.
+    /// Scroll-back: messages older than `before` (the newest when nullopt), newest first. Blocks. The newest page
+    /// adds the recent messages the store does not hold yet, and a `before` of that kind is waited for, up to
+    /// chat.pending_wait_ms, rather than called unknown.
     Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit);
 
-    const ChatOptions& options() const { return options_; }
-
   private:
+    std::vector<Message> WithRecent(RoomId room, std::vector<Message> newest_first, int limit) const;
+
     MessageBus& bus_;
     HistoryCache& cache_;
     MessageStore& store_;
     IdGenerator& ids_;
-    ChatOptions options_;
+    RecentMessages* const recent_;
+    const ChatSettings settings_;
+    const TimeSource& time_;
     ThrottledLog cache_errors_{std::chrono::seconds(10)};
 };
 

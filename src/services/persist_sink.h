@@ -4,19 +4,15 @@
 
 namespace rooms {
 
-/// The `all` role's persistence: every accepted message goes to the history cache and to the message
-/// store (a write-behind store there, so OnMessage does not block).
+/// Persists each message a bus hands it, one at a time, with a MessagePersister (role all: the write-behind
+/// store and the memory history cache, neither of which refuses a message nor blocks).
 class PersistSink : public MessageSink {
   public:
-    PersistSink(HistoryCache& cache, MessageStore& store) : cache_(cache), store_(store) {}
-    void OnMessage(const Message& message) override {
-        cache_.Append(message);
-        store_.InsertBatch({&message, 1});
-    }
+    explicit PersistSink(MessagePersister& persister) : persister_(persister) {}
+    void OnMessage(const Message& message) override { persister_.Persist({&message, 1}); }
 
   private:
-    HistoryCache& cache_;
-    MessageStore& store_;
+    MessagePersister& persister_;
 };
 
 }  // namespace rooms

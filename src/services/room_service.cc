@@ -8,7 +8,7 @@ namespace rooms {
 
 Result<Room> RoomService::Create(std::string_view name) {
     if (auto err = ValidateRoomName(name)) return *err;
-    return rooms_.Create(name, Now());
+    return rooms_.Create(name, time_.Now());
 }
 
 Result<Room> RoomService::Find(RoomId id) {
@@ -18,7 +18,6 @@ Result<Room> RoomService::Find(RoomId id) {
 }
 
 Result<std::vector<std::string>> RoomService::Clients(RoomId id) {
-    if (!rooms_.Find(id)) return NotFound("room not found");
     try {
         return presence_.Online(id);
     } catch (const std::exception& e) {

@@ -8,9 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "domain/time_source.h"
 #include "domain/types.h"
 
 namespace rooms::test_support {
+
+/// The wall clock, for tests that compare with real time (components take a TimeSource).
+inline TimePoint Now() { return RealTimeSource::Instance().Now(); }
 
 /// A fixed instant (2026-11-29T02:31:00.123456Z) so tests do not depend on the wall clock.
 inline TimePoint FixedTime() {

@@ -80,8 +80,10 @@ Result<TopicCreation> CreateTopic(const std::string& brokers, const std::string&
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!TopicReady(rk.get(), topic, timeout)) {
         if (std::chrono::steady_clock::now() >= deadline) {
-            return Unavailable("topic \"" + topic + "\" was created but its partitions are not ready at " + brokers +
-                               " after " + std::to_string(timeout.count()) + " ms");
+            std::string why = "topic \"" + topic + "\" was created but its partitions are not ready at ";
+            why += brokers;
+            why += " after " + std::to_string(timeout.count()) + " ms";
+            return Unavailable(why);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

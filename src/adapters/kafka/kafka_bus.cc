@@ -111,13 +111,13 @@ KafkaBus::KafkaBus(KafkaBusOptions options) : impl_(std::make_unique<Impl>(std::
     const KafkaBusOptions& o = impl_->options;
     impl::ConfPtr conf = impl::MakeConf(
         {
-            {"bootstrap.servers", o.brokers},
+            {"bootstrap.servers", o.kafka.brokers},
             {"client.id", o.client_id},
             {"enable.idempotence", "true"},
             {"acks", "all"},
-            {"linger.ms", std::to_string(o.linger_ms)},
-            {"message.timeout.ms", std::to_string(o.message_timeout_ms)},
-            {"queue.buffering.max.messages", std::to_string(o.queue_max_messages)},
+            {"linger.ms", std::to_string(o.kafka.linger_ms)},
+            {"message.timeout.ms", std::to_string(o.kafka.message_timeout_ms)},
+            {"queue.buffering.max.messages", std::to_string(o.kafka.queue_max_messages)},
             {"socket.nagle.disable", "true"},
             // The Java client's partitioner: other producers (tools, other languages) put a room where we do.
             {"partitioner", "murmur2_random"},
@@ -127,9 +127,9 @@ KafkaBus::KafkaBus(KafkaBusOptions options) : impl_(std::make_unique<Impl>(std::
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDeliveryReport);
     rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
     impl_->producer = impl::MakeClient(RD_KAFKA_PRODUCER, std::move(conf));
-    impl_->topic = rd_kafka_topic_new(impl_->producer.get(), o.topic.c_str(), nullptr);
+    impl_->topic = rd_kafka_topic_new(impl_->producer.get(), o.kafka.topic.c_str(), nullptr);
     if (!impl_->topic) {
-        throw impl::KafkaSetupError("cannot create a handle for topic \"" + o.topic +
+        throw impl::KafkaSetupError("cannot create a handle for topic \"" + o.kafka.topic +
                                     "\": " + rd_kafka_err2str(rd_kafka_last_error()));
     }
     impl_->poller = std::thread([s = impl_.get()] {
@@ -158,7 +158,8 @@ void KafkaBus::Publish(Message message, DeliveryHandler done) {
         rd_kafka_resp_err_t err = rd_kafka_last_error();
         lock.unlock();
         std::string why = err == RD_KAFKA_RESP_ERR__QUEUE_FULL
-                              ? "the local producer queue is full (" + std::to_string(s.options.queue_max_messages) +
+                              ? "the local producer queue is full (" +
+                                    std::to_string(s.options.kafka.queue_max_messages) +
                                     " messages waiting for the brokers)"
                               : std::string(rd_kafka_err2str(err));
         s.Delivered(NotDelivered(why), handler);

@@ -7,18 +7,15 @@
 #include <optional>
 #include <string>
 
+#include "common/settings.h"
 #include "domain/ports.h"
 
 namespace rooms::kafka {
 
 struct KafkaBusOptions {
-    std::string brokers;  // bootstrap.servers, "host:port,host:port"
-    std::string topic = "messages";
-    int linger_ms = 1;                // kafka.linger_ms: batching delay; every ms here is added latency
-    int message_timeout_ms = 5000;    // a message not acknowledged within this fails (dead broker → error)
-    int queue_max_messages = 100000;  // local queue; a Publish beyond it fails at once (0: unbounded)
+    KafkaSettings kafka;  // brokers, topic, linger_ms, message_timeout_ms, queue_max_messages
     std::string client_id = "rooms-gateway";
-    std::map<std::string, std::string> properties;  // extra librdkafka properties; they win over the above
+    std::map<std::string, std::string> properties;  // extra librdkafka properties; they win over ours
 };
 
 /// The gateway's MessageBus: produces each message to the Kafka topic, keyed by room id, with an idempotent

@@ -61,7 +61,7 @@ struct KafkaFanout::Impl {
             return static_cast<int>(
                 std::max<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count(), 1));
         };
-        Result<int> count = impl::TopicPartitionCount(rk, options.topic, kAssignTimeout);
+        Result<int> count = impl::TopicPartitionCount(rk, options.kafka.topic, kAssignTimeout);
         if (!count) {
             SetProblem(count.error().message);
             return false;
@@ -71,19 +71,20 @@ struct KafkaFanout::Impl {
             std::int64_t low = 0;
             std::int64_t high = 0;
             rd_kafka_resp_err_t err =
-                rd_kafka_query_watermark_offsets(rk, options.topic.c_str(), p, &low, &high, remaining_ms());
+                rd_kafka_query_watermark_offsets(rk, options.kafka.topic.c_str(), p, &low, &high, remaining_ms());
             if (err) {
                 SetProblem("cannot read the end offset of partition " + std::to_string(p) + ": " +
                            rd_kafka_err2str(err));
                 return false;
             }
-            rd_kafka_topic_partition_list_add(list.get(), options.topic.c_str(), p)->offset = high;
+            rd_kafka_topic_partition_list_add(list.get(), options.kafka.topic.c_str(), p)->offset = high;
         }
         if (rd_kafka_resp_err_t err = rd_kafka_assign(rk, list.get())) {
             SetProblem(std::string("cannot assign the partitions: ") + rd_kafka_err2str(err));
             return false;
         }
-        spdlog::info("kafka fan-out: reading {} partitions of topic \"{}\" from their end", *count, options.topic);
+        spdlog::info("kafka fan-out: reading {} partitions of topic \"{}\" from their end", *count,
+                     options.kafka.topic);
         {
             std::lock_guard lock(mu);
             problem.reset();
@@ -107,7 +108,7 @@ struct KafkaFanout::Impl {
         }
         if (!message) {
             invalid.fetch_add(1, std::memory_order_relaxed);
-            spdlog::warn("kafka fan-out: skipping record {}[{}]@{}: {}", options.topic, m.partition, m.offset,
+            spdlog::warn("kafka fan-out: skipping record {}[{}]@{}: {}", options.kafka.topic, m.partition, m.offset,
                          message.error().message);
             return;
         }
@@ -165,7 +166,7 @@ void KafkaFanout::Start() {
     if (s.started.load()) throw std::logic_error("KafkaFanout::Start called twice");
     impl::ConfPtr conf = impl::MakeConf(
         {
-            {"bootstrap.servers", s.options.brokers},
+            {"bootstrap.servers", s.options.kafka.brokers},
             {"client.id", s.options.client_id},
             // The consumer API wants a group id; with manual assignment the group is never joined, and nothing is
             // committed, so the broker never even records it.

@@ -6,13 +6,14 @@
 #include <optional>
 #include <string>
 
+#include "common/settings.h"
 #include "domain/ports.h"
+#include "domain/time_source.h"
 
 namespace rooms::kafka {
 
 struct KafkaFanoutOptions {
-    std::string brokers;
-    std::string topic = "messages";
+    KafkaSettings kafka;  // brokers, topic
     std::string client_id = "rooms-gateway-fanout";
     std::chrono::milliseconds retry_interval{1000};  // longest wait between attempts to read the partitions
     std::map<std::string, std::string> properties;   // extra librdkafka properties; they win over ours

@@ -68,8 +68,7 @@ rd_kafka_headers_t* DeadLetterHeaders(const std::string& reason, const std::stri
 }  // namespace
 
 struct KafkaPersister::Impl {
-    Impl(KafkaPersisterOptions o, MessageStore& s, BatchWriter h)
-        : options(std::move(o)), store(s), history(std::move(h)) {}
+    Impl(KafkaPersisterOptions o, MessagePersister& p) : options(std::move(o)), persister(p) {}
 
     // --- callbacks, served by rd_kafka_consumer_poll / rd_kafka_consumer_close on the calling thread ---
 
@@ -117,7 +116,8 @@ struct KafkaPersister::Impl {
             self->joined = true;
             self->SetProblem(kConsumerError, std::nullopt);
             spdlog::info("kafka persister: group \"{}\" assigned {} partitions of \"{}\" to this member (now {})",
-                         self->options.group, partitions->cnt, self->options.topic, self->assigned.load());
+                         self->options.kafka.consumer_group, partitions->cnt, self->options.kafka.topic,
+                         self->assigned.load());
             return;
         }
         // Revoked (or lost, or a rebalance error): the uncommitted records of those partitions belong to the
@@ -151,13 +151,13 @@ struct KafkaPersister::Impl {
     // --- the consumer thread ---
 
     void Run() {
-        std::chrono::milliseconds backoff = options.retry_backoff_min;
+        std::chrono::milliseconds backoff = std::chrono::milliseconds(options.consumer.retry_backoff_min_ms);
         bool retry_in_memory = false;
         while (!stop.load()) {
             if (!retry_in_memory) Collect();
             if (batch.empty()) continue;
             if (WriteAndCommit()) {
-                backoff = options.retry_backoff_min;
+                backoff = std::chrono::milliseconds(options.consumer.retry_backoff_min_ms);
                 retry_in_memory = false;
                 continue;
             }
@@ -167,7 +167,7 @@ struct KafkaPersister::Impl {
             retry_in_memory = !SeekBack();
             if (!retry_in_memory) batch.clear();
             SleepUnlessStopped(backoff);
-            backoff = std::min(backoff * 2, options.retry_backoff_max);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(options.consumer.retry_backoff_max_ms));
         }
         batch.clear();
     }
@@ -176,7 +176,7 @@ struct KafkaPersister::Impl {
     void Collect() {
         rd_kafka_t* rk = consumer.get();
         std::optional<std::chrono::steady_clock::time_point> deadline;
-        while (!stop.load() && batch.size() < static_cast<std::size_t>(options.batch_size)) {
+        while (!stop.load() && batch.size() < static_cast<std::size_t>(options.consumer.batch_size)) {
             int timeout_ms = kPollMs;
             if (deadline) {
                 auto left =
@@ -195,7 +195,8 @@ struct KafkaPersister::Impl {
                 continue;
             }
             if (has_problem[kConsumerError].load(std::memory_order_relaxed)) SetProblem(kConsumerError, std::nullopt);
-            if (batch.empty()) deadline = std::chrono::steady_clock::now() + options.batch_wait;
+            if (batch.empty())
+                deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.consumer.batch_wait_ms);
             Result<Message> decoded = DecodeMessage({static_cast<const char*>(m->payload), m->len});
             Record& r = batch.emplace_back();
             r.raw = std::move(m);
@@ -207,14 +208,12 @@ struct KafkaPersister::Impl {
         }
     }
 
-    // Stores the batch's messages, then the history, then sends its dead letters, and only then commits. False
-    // when any of those failed: nothing is committed and the batch is tried again.
+    // Persists the batch's messages, then sends its dead letters, and only then commits. False when either
+    // failed: nothing is committed and the batch is tried again.
     bool WriteAndCommit() {
         std::size_t written = 0;
         try {
-            std::vector<Message> stored = Store();
-            if (!stored.empty()) history(stored);
-            written = stored.size();
+            written = Persist();
             SendDeadLetters();
         } catch (const std::exception& e) {
             write_failures.fetch_add(1);
@@ -230,8 +229,8 @@ struct KafkaPersister::Impl {
         for (const Record& r : batch) {
             if (const auto* why = std::get_if<std::string>(&r.content)) {
                 ++dead;
-                spdlog::warn("kafka persister: record {}[{}]@{} moved to dead-letter topic {}: {}", options.topic,
-                             r.raw->partition, r.raw->offset, options.dlq_topic, *why);
+                spdlog::warn("kafka persister: record {}[{}]@{} moved to dead-letter topic {}: {}", options.kafka.topic,
+                             r.raw->partition, r.raw->offset, options.kafka.dlq_topic, *why);
             }
         }
         Commit();
@@ -242,38 +241,24 @@ struct KafkaPersister::Impl {
         return true;
     }
 
-    // Writes the batch's messages to the store and returns those it holds now. When the store refuses the batch
-    // for good, writes them one at a time: a message refused on its own becomes a dead letter (its record's content
-    // the reason). Any other failure throws (the batch is retried); the records turned into dead letters stay so.
-    std::vector<Message> Store() {
+    // Hands the batch's messages to the persister; a message it refused becomes a dead letter (its record's content
+    // the reason). Returns how many were stored. A failure throws (the batch is retried); the records turned into
+    // dead letters stay so.
+    std::size_t Persist() {
         // A copy: the batch must survive a failed write when it is retried from memory.
         std::vector<Message> messages;
+        std::vector<std::size_t> record_of;  // the batch index of each message
         messages.reserve(batch.size());
-        for (const Record& r : batch) {
-            if (const auto* m = std::get_if<Message>(&r.content)) messages.push_back(*m);
-        }
-        if (messages.empty()) return messages;
-        try {
-            store.InsertBatch(messages);
-            return messages;
-        } catch (const RejectedWrite& e) {
-            spdlog::warn(
-                "kafka persister: the store refused a batch of {} messages ({}); writing them one by one to "
-                "find the refused ones",
-                messages.size(), e.what());
-        }
-        std::vector<Message> stored;
-        for (Record& r : batch) {
-            const auto* m = std::get_if<Message>(&r.content);
-            if (!m) continue;
-            try {
-                store.InsertBatch({m, 1});
-                stored.push_back(*m);
-            } catch (const RejectedWrite& e) {
-                r.content = std::string("refused by the store: ") + e.what();
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (const auto* m = std::get_if<Message>(&batch[i].content)) {
+                messages.push_back(*m);
+                record_of.push_back(i);
             }
         }
-        return stored;
+        if (messages.empty()) return 0;
+        const PersistedBatch persisted = persister.Persist(messages);
+        for (const auto& [index, why] : persisted.refused) batch[record_of[index]].content = why;
+        return messages.size() - persisted.refused.size();
     }
 
     // Produces the batch's dead letters to the dead-letter topic and waits until the brokers acknowledged each.
@@ -285,27 +270,32 @@ struct KafkaPersister::Impl {
         for (const Record& r : batch) {
             const auto* why = std::get_if<std::string>(&r.content);
             if (!why) continue;
-            rd_kafka_headers_t* headers = DeadLetterHeaders(*why, options.topic, *r.raw);
+            rd_kafka_headers_t* headers = DeadLetterHeaders(*why, options.kafka.topic, *r.raw);
             // RD_KAFKA_MSG_F_COPY: the record may be dropped (a rebalance) while the dead letter is in flight.
             rd_kafka_resp_err_t err = rd_kafka_producev(
-                dlq_producer.get(), RD_KAFKA_V_TOPIC(options.dlq_topic.c_str()),
+                dlq_producer.get(), RD_KAFKA_V_TOPIC(options.kafka.dlq_topic.c_str()),
                 RD_KAFKA_V_KEY(r.raw->key, r.raw->key_len), RD_KAFKA_V_VALUE(r.raw->payload, r.raw->len),
                 RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(round)), RD_KAFKA_V_END);
+                // The round travels as the record's opaque tag, never dereferenced.
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(round)),  // NOLINT(performance-no-int-to-ptr)
+                RD_KAFKA_V_END);
             if (err) {
                 rd_kafka_headers_destroy(headers);  // still ours when producev fails
-                throw std::runtime_error("dead-letter topic " + options.dlq_topic + ": " + rd_kafka_err2str(err));
+                throw std::runtime_error("dead-letter topic " + options.kafka.dlq_topic + ": " + rd_kafka_err2str(err));
             }
             ++dlq_pending;
         }
         if (dlq_pending == 0) return;
-        rd_kafka_flush(dlq_producer.get(), static_cast<int>((options.dlq_timeout + kDeadLetterFlushMargin).count()));
+        rd_kafka_flush(
+            dlq_producer.get(),
+            static_cast<int>(
+                (std::chrono::milliseconds(options.consumer.dlq_timeout_ms) + kDeadLetterFlushMargin).count()));
         if (dlq_pending > 0) {
-            throw std::runtime_error("dead-letter topic " + options.dlq_topic + ": " + std::to_string(dlq_pending) +
-                                     " dead letters not acknowledged in time");
+            throw std::runtime_error("dead-letter topic " + options.kafka.dlq_topic + ": " +
+                                     std::to_string(dlq_pending) + " dead letters not acknowledged in time");
         }
         if (!dlq_error.empty()) {
-            throw std::runtime_error("dead-letter topic " + options.dlq_topic + ": " + dlq_error);
+            throw std::runtime_error("dead-letter topic " + options.kafka.dlq_topic + ": " + dlq_error);
         }
     }
 
@@ -314,7 +304,8 @@ struct KafkaPersister::Impl {
         auto ranges = OffsetRanges(batch);
         impl::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
         for (const auto& [partition, range] : ranges) {
-            rd_kafka_topic_partition_list_add(list.get(), options.topic.c_str(), partition)->offset = range.second + 1;
+            rd_kafka_topic_partition_list_add(list.get(), options.kafka.topic.c_str(), partition)->offset =
+                range.second + 1;
         }
         rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), list.get(), 0);
         for (int i = 0; !err && i < list->cnt; ++i) err = list->elems[i].err;
@@ -335,7 +326,7 @@ struct KafkaPersister::Impl {
         auto ranges = OffsetRanges(batch);
         impl::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
         for (const auto& [partition, range] : ranges) {
-            rd_kafka_topic_partition_list_add(list.get(), options.topic.c_str(), partition)->offset = range.first;
+            rd_kafka_topic_partition_list_add(list.get(), options.kafka.topic.c_str(), partition)->offset = range.first;
         }
         impl::ErrorPtr error(rd_kafka_seek_partitions(consumer.get(), list.get(), SeekTimeoutArgument()));
         if (error) {
@@ -373,8 +364,7 @@ struct KafkaPersister::Impl {
     }
 
     const KafkaPersisterOptions options;
-    MessageStore& store;
-    const BatchWriter history;
+    MessagePersister& persister;
     impl::HandlePtr consumer;
     impl::HandlePtr dlq_producer;
     std::thread thread;
@@ -403,18 +393,13 @@ struct KafkaPersister::Impl {
     std::atomic<std::uint64_t> commit_failures{0};
 };
 
-KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, HistoryCache& history)
-    : KafkaPersister(std::move(options), store, [&history](std::span<const Message> messages) {
-          history.AppendBatch(messages);  // one round trip per batch, not per message
-      }) {}
-
-KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessageStore& store, BatchWriter history)
-    : impl_(std::make_unique<Impl>(std::move(options), store, std::move(history))) {
+KafkaPersister::KafkaPersister(KafkaPersisterOptions options, MessagePersister& persister)
+    : impl_(std::make_unique<Impl>(std::move(options), persister)) {
     const KafkaPersisterOptions& o = impl_->options;
-    if (o.batch_size <= 0) throw std::invalid_argument("KafkaPersister: batch_size must be positive");
-    if (o.dlq_timeout.count() <= 0) throw std::invalid_argument("KafkaPersister: dlq_timeout must be positive");
+    if (o.consumer.batch_size <= 0) throw std::invalid_argument("KafkaPersister: batch_size must be positive");
+    if (o.consumer.dlq_timeout_ms <= 0) throw std::invalid_argument("KafkaPersister: dlq_timeout must be positive");
     // Dead letters written to the topic they came from would be refused again and again, forever.
-    if (o.dlq_topic.empty() || o.dlq_topic == o.topic) {
+    if (o.kafka.dlq_topic.empty() || o.kafka.dlq_topic == o.kafka.topic) {
         throw std::invalid_argument("KafkaPersister: dlq_topic must be set and differ from topic");
     }
 }
@@ -426,9 +411,9 @@ void KafkaPersister::Start() {
     if (s.started.load()) throw std::logic_error("KafkaPersister::Start called twice");
     impl::ConfPtr conf = impl::MakeConf(
         {
-            {"bootstrap.servers", s.options.brokers},
+            {"bootstrap.servers", s.options.kafka.brokers},
             {"client.id", s.options.client_id},
-            {"group.id", s.options.group},
+            {"group.id", s.options.kafka.consumer_group},
             {"enable.auto.commit", "false"},
             {"enable.auto.offset.store", "false"},
             {"auto.offset.reset", "earliest"},
@@ -448,12 +433,12 @@ void KafkaPersister::Start() {
 
     impl::ConfPtr dlq_conf = impl::MakeConf(
         {
-            {"bootstrap.servers", s.options.brokers},
+            {"bootstrap.servers", s.options.kafka.brokers},
             {"client.id", s.options.client_id + "-dlq"},
             {"enable.idempotence", "true"},
             {"acks", "all"},
             {"linger.ms", "0"},
-            {"message.timeout.ms", std::to_string(s.options.dlq_timeout.count())},
+            {"message.timeout.ms", std::to_string(s.options.consumer.dlq_timeout_ms)},
             {"socket.nagle.disable", "true"},
         },
         s.options.properties);
@@ -462,11 +447,11 @@ void KafkaPersister::Start() {
     s.dlq_producer = impl::MakeClient(RD_KAFKA_PRODUCER, std::move(dlq_conf));
 
     impl::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(topics.get(), s.options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics.get(), s.options.kafka.topic.c_str(), RD_KAFKA_PARTITION_UA);
     if (rd_kafka_resp_err_t err = rd_kafka_subscribe(s.consumer.get(), topics.get())) {
         s.consumer.reset();
         s.dlq_producer.reset();
-        throw std::runtime_error("kafka persister: cannot subscribe to topic \"" + s.options.topic +
+        throw std::runtime_error("kafka persister: cannot subscribe to topic \"" + s.options.kafka.topic +
                                  "\": " + rd_kafka_err2str(err));
     }
     s.stop = false;
@@ -503,7 +488,8 @@ std::optional<std::string> KafkaPersister::Health() const {
     for (const auto& problem : s.problems) {
         if (problem) return problem;
     }
-    if (!s.joined.load()) return "not assigned partitions yet (joining consumer group \"" + s.options.group + "\")";
+    if (!s.joined.load())
+        return "not assigned partitions yet (joining consumer group \"" + s.options.kafka.consumer_group + "\")";
     return std::nullopt;
 }
 

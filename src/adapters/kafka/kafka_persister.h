@@ -9,21 +9,15 @@
 #include <span>
 #include <string>
 
+#include "common/settings.h"
 #include "domain/ports.h"
 
 namespace rooms::kafka {
 
 struct KafkaPersisterOptions {
-    std::string brokers;
-    std::string topic = "messages";
-    std::string dlq_topic = "messages.dlq";  // kafka.dlq_topic: dead letters (records never storable)
-    std::string group = "rooms-consumer";    // kafka.consumer_group, shared by every consumer instance
+    KafkaSettings kafka;        // brokers, topic, dlq_topic, consumer_group
+    ConsumerSettings consumer;  // batch_size, batch_wait_ms, retry_backoff_*_ms, dlq_timeout_ms
     std::string client_id = "rooms-consumer";
-    int batch_size = 1000;                            // consumer.batch_size: most records per batch
-    std::chrono::milliseconds batch_wait{20};         // consumer.batch_wait_ms: longest wait to fill a batch
-    std::chrono::milliseconds retry_backoff_min{50};  // after a failed write; doubles up to the max
-    std::chrono::milliseconds retry_backoff_max{5000};
-    std::chrono::milliseconds dlq_timeout{10000};  // longest wait for the brokers to take a batch's dead letters
     // Extra librdkafka properties of the consumer and of the dead-letter producer (security settings apply to
     // both); they win over ours.
     std::map<std::string, std::string> properties;
@@ -37,38 +31,29 @@ struct PersisterStats {
     std::uint64_t commit_failures = 0;   // failed offset commits (those records may be written again)
 };
 
-/// The consumer role: reads the topic in the shared consumer group and persists every message, at least once,
-/// in batches: up to `batch_size` records or `batch_wait` after the first, written to the MessageStore
-/// (idempotent by message id), then to the history, and only then the batch's offsets are committed
-/// (synchronously). A failed write commits nothing: the batch's partitions are sought back to its first offsets
-/// and read again after a backoff (50 ms doubling to 5 s), so nothing is lost, and the idempotent store writes
-/// nothing twice. On a rebalance the uncommitted records of revoked partitions are dropped: their new owner reads
-/// them again.
+/// The consumer role's Kafka side: reads the topic in the shared consumer group and hands every message, at least
+/// once, in batches to a MessagePersister (services/batch_persister: the store, then the history cache): up to
+/// consumer.batch_size records or consumer.batch_wait_ms after the first, and only once the batch is persisted are
+/// its offsets committed (synchronously). A failed write commits nothing: the batch's partitions are sought back to
+/// its first offsets and read again after a backoff (consumer.retry_backoff_min_ms doubling to
+/// consumer.retry_backoff_max_ms), so nothing is lost, and the idempotent store writes nothing twice. On a
+/// rebalance the uncommitted records of revoked partitions are dropped: their new owner reads them again.
 ///
-/// Poison records never block a partition nor vanish: a record that does not decode, or a message the store
-/// refuses for good (RejectedWrite: an unknown room, content over the column's limit), is a dead letter. When the
-/// store refuses a batch, its messages are written one at a time to find which; the others are stored and go to
-/// the history as usual. Dead letters are produced to `dlq_topic` with the record's key and value and the
-/// headers `reason`, `source_topic`, `source_partition` and `source_offset` (decimal strings), and the batch is
-/// committed only once the brokers acknowledged every one of them (within `dlq_timeout`; else the batch fails
-/// and is retried like a failed write). So the dead-letter topic is at least once too: a dead letter may appear
-/// twice after a failure, never zero times. Each is logged (topic, partition, offset, reason; never the value,
-/// which may be user content) and counted.
+/// Poison records never block a partition nor vanish: a record that does not decode, or a message the persister
+/// reports refused for good (an unknown room, content over the column's limit), is a dead letter. Dead letters are
+/// produced to kafka.dlq_topic with the record's key and value and the headers `reason`, `source_topic`,
+/// `source_partition` and `source_offset` (decimal strings), and the batch is committed only once the brokers
+/// acknowledged every one of them (within consumer.dlq_timeout_ms; else the batch fails and is retried like a
+/// failed write). So the dead-letter topic is at least once too: a dead letter may appear twice after a failure,
+/// never zero times. Each is logged (topic, partition, offset, reason; never the value, which may be user content)
+/// and counted.
 ///
-/// The history writer may see a batch again after a failure (a store, history or dead-letter error, or a failed
-/// commit followed by a rebalance), so it should write a batch atomically or tolerate repeats.
-///
-/// Threads: one consumer thread does everything above; the store and history are called on it and may block.
-/// Start, Stop, Health and Stats are thread-safe.
+/// Threads: one consumer thread does everything above; the persister is called on it and may block. Start, Stop,
+/// Health and Stats are thread-safe.
 class KafkaPersister {
   public:
-    /// Writes a batch to the history cache. Called on the consumer thread; throws to fail the batch.
-    using BatchWriter = std::function<void(std::span<const Message>)>;
-
-    /// History written with `history.Append` for each message, in order. Both must outlive Stop.
-    KafkaPersister(KafkaPersisterOptions options, MessageStore& store, HistoryCache& history);
-    /// History written by `history` (e.g. one pipelined Redis call per batch). `store` must outlive Stop.
-    KafkaPersister(KafkaPersisterOptions options, MessageStore& store, BatchWriter history);
+    /// `persister` stores each batch (and writes the history cache); it must outlive Stop.
+    KafkaPersister(KafkaPersisterOptions options, MessagePersister& persister);
     /// Stop().
     ~KafkaPersister();
     KafkaPersister(const KafkaPersister&) = delete;

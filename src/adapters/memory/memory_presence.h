@@ -17,7 +17,7 @@ class MemoryPresence : public Presence {
 
   private:
     struct Entry {
-        UserId user;
+        UserId user = 0;
         std::string nickname;
     };
     std::mutex mu_;

@@ -13,7 +13,7 @@ void RecentOverlay::DropFrontLocked(RoomId room, std::uint64_t seq) {
     if (it->second.empty()) rooms_.erase(it);
 }
 
-void RecentOverlay::ExpireLocked(std::chrono::steady_clock::time_point now) {
+void RecentOverlay::ExpireLocked(MonotonicTime now) {
     while (!arrivals_.empty() &&
            (now - arrivals_.front().at >= options_.window || arrivals_.size() > options_.max_messages)) {
         DropFrontLocked(arrivals_.front().room, arrivals_.front().seq);
@@ -23,7 +23,7 @@ void RecentOverlay::ExpireLocked(std::chrono::steady_clock::time_point now) {
 
 void RecentOverlay::OnMessage(const Message& message) {
     if (options_.per_room > 0) {
-        const auto now = clock_();
+        const auto now = time_.Monotonic();
         std::lock_guard lock(mu_);
         const std::uint64_t seq = next_seq_++;
         auto& q = rooms_[message.room_id];
@@ -39,16 +39,10 @@ void RecentOverlay::OnMessage(const Message& message) {
     next_.OnMessage(message);
 }
 
-std::optional<std::vector<Message>> RecentOverlay::Recent(RoomId room, int limit) {
-    auto shared = shared_.Recent(room, limit);
-    if (!shared) return std::nullopt;  // a miss: the caller fills from the store and asks again
-    return WithPending(room, std::move(*shared), limit);
-}
-
-std::vector<Message> RecentOverlay::WithPending(RoomId room, std::vector<Message> newest_first, int limit) {
+std::vector<Message> RecentOverlay::AddTo(RoomId room, std::vector<Message> newest_first, int limit) {
     std::vector<Message> missing;  // newest first
     {
-        const auto now = clock_();
+        const auto now = time_.Monotonic();
         std::lock_guard lock(mu_);
         ExpireLocked(now);
         auto it = rooms_.find(room);
@@ -68,8 +62,8 @@ std::vector<Message> RecentOverlay::WithPending(RoomId room, std::vector<Message
     return missing;
 }
 
-bool RecentOverlay::Pending(RoomId room, MessageId id) {
-    const auto now = clock_();
+bool RecentOverlay::Holds(RoomId room, MessageId id) {
+    const auto now = time_.Monotonic();
     std::lock_guard lock(mu_);
     ExpireLocked(now);
     auto it = rooms_.find(room);

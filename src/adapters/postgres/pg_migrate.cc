@@ -116,6 +116,7 @@ std::vector<MigrationFile> ListMigrations(const fs::path& dir) {
         it->second.down = down.second;
     }
     std::vector<MigrationFile> out;
+    out.reserve(by_version.size());
     for (auto& [version, file] : by_version) out.push_back(std::move(file));
     return out;
 }
@@ -171,7 +172,7 @@ int MigratePostgres(const std::string& dsn, MigrationDirection direction, const 
     return done;
 }
 
-std::vector<int> AppliedMigrations(const std::string& dsn, std::optional<std::string> schema) {
+std::vector<int> AppliedMigrations(const std::string& dsn, const std::optional<std::string>& schema) {
     pg::Connection c(MigrationSettings(dsn, schema));
     const pg::Result exists = c.ExecuteOnce("SELECT to_regclass('schema_migrations') IS NOT NULL");
     if (!exists.Bool(0, 0)) return {};

@@ -40,7 +40,7 @@ int MigratePostgres(const std::string& dsn, MigrationDirection direction, const 
 
 /// The versions recorded in schema_migrations, ascending; empty when none (or no such table). Blocks; throws
 /// PgError.
-std::vector<int> AppliedMigrations(const std::string& dsn, std::optional<std::string> schema = {});
+std::vector<int> AppliedMigrations(const std::string& dsn, const std::optional<std::string>& schema = {});
 
 /// The migrations directory shipped with the source tree: <exe>/../migrations/postgres (build/rooms ->
 /// migrations/postgres), else <exe>/../share/rooms/migrations/postgres (installed), else ./migrations/postgres.

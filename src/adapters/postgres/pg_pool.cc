@@ -7,15 +7,15 @@
 namespace rooms {
 
 PgPool::PgPool(PgPoolOptions options) : options_(std::move(options)) {
-    if (options_.size < 1)
+    if (options_.postgres.pool_size < 1)
         throw PgError("postgres: the pool needs at least one connection; hint: set postgres.pool_size to 1 or more");
     pg::ConnectSettings settings;
-    settings.dsn = options_.dsn;
+    settings.dsn = options_.postgres.dsn;
     settings.schema = options_.schema;
-    settings.connect_timeout_s = options_.connect_timeout_s;
-    settings.statement_timeout_ms = options_.statement_timeout.count();
+    settings.connect_timeout_s = options_.postgres.connect_timeout_s;
+    settings.statement_timeout_ms = options_.postgres.statement_timeout_ms;
     settings.application_name = options_.application_name;
-    for (int i = 0; i < options_.size; ++i) {
+    for (int i = 0; i < options_.postgres.pool_size; ++i) {
         connections_.push_back(std::make_unique<pg::Connection>(settings));
         idle_.push_back(connections_.back().get());
     }
@@ -23,8 +23,18 @@ PgPool::PgPool(PgPoolOptions options) : options_(std::move(options)) {
                  options_.schema ? ", schema " + *options_.schema : std::string());
 }
 
+namespace {
+PgPoolOptions OptionsFor(std::string dsn, int size, std::optional<std::string> schema) {
+    PgPoolOptions o;
+    o.postgres.dsn = std::move(dsn);
+    o.postgres.pool_size = size;
+    o.schema = std::move(schema);
+    return o;
+}
+}  // namespace
+
 PgPool::PgPool(std::string dsn, int size, std::optional<std::string> schema)
-    : PgPool(PgPoolOptions{.dsn = std::move(dsn), .size = size, .schema = std::move(schema)}) {}
+    : PgPool(OptionsFor(std::move(dsn), size, std::move(schema))) {}
 
 PgPool::~PgPool() = default;
 
@@ -36,9 +46,11 @@ PgPool::Lease PgPool::Acquire() {
     pg::Connection* conn = nullptr;
     {
         std::unique_lock lock(mu_);
-        if (!idle_cv_.wait_for(lock, options_.acquire_timeout, [&] { return !idle_.empty(); })) {
-            throw PgError("postgres: no free connection within " + std::to_string(options_.acquire_timeout.count()) +
-                          " ms, all " + std::to_string(connections_.size()) +
+        if (!idle_cv_.wait_for(lock, std::chrono::milliseconds(options_.postgres.acquire_timeout_ms),
+                               [&] { return !idle_.empty(); })) {
+            throw PgError("postgres: no free connection within " +
+                          std::to_string(options_.postgres.acquire_timeout_ms) + " ms, all " +
+                          std::to_string(connections_.size()) +
                           " in use; hint: raise postgres.pool_size or look for slow queries");
         }
         conn = idle_.back();
@@ -57,7 +69,7 @@ void PgPool::Release(pg::Connection* conn) {
     idle_cv_.notify_one();
 }
 
-std::optional<std::string> PgPool::Ping() {
+std::optional<std::string> PgPool::Health() {
     try {
         pg::Run(*this, pg::Retry::kOnceWhenConnectionLost, [](pg::Connection& c) { c.ExecuteOnce("SELECT 1"); });
         return std::nullopt;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/settings.h"
+
 namespace rooms {
 
 /// A PostgreSQL failure. The message never holds the password nor the values of a query; when the operator can
@@ -32,18 +34,11 @@ class PgConnectionError : public PgError {
 };
 
 struct PgPoolOptions {
-    /// libpq connection string: URI (postgresql://user@host:port/db?...) or key=value pairs. Settings given in it
-    /// win over connect_timeout_s and application_name below.
-    std::string dsn;
-    int size = 4;
+    /// dsn (a libpq URI or key=value pairs; settings given in it win over connect_timeout_s and
+    /// application_name), pool_size, acquire_timeout_ms, connect_timeout_s, statement_timeout_ms.
+    PostgresSettings postgres;
     /// When set, the only schema in search_path: every table is read and written there (test isolation).
     std::optional<std::string> schema;
-    /// Longest wait for a free connection before Acquire throws.
-    std::chrono::milliseconds acquire_timeout{10'000};
-    /// Longest wait to establish one connection, TCP and start-up included (libpq's minimum is 2 s).
-    int connect_timeout_s = 5;
-    /// Server-side limit on one statement; 0 keeps the server's setting.
-    std::chrono::milliseconds statement_timeout{30'000};
     /// Shown in pg_stat_activity.
     std::string application_name = "rooms";
 };
@@ -92,7 +87,7 @@ class PgPool {
     Lease Acquire();
 
     /// For readiness: nullopt when the database answers a trivial query, else why it does not.
-    std::optional<std::string> Ping();
+    std::optional<std::string> Health();
 
     int size() const { return static_cast<int>(connections_.size()); }
     const PgPoolOptions& options() const { return options_; }

@@ -10,8 +10,8 @@
 namespace rooms {
 
 struct RedisHistoryOptions {
-    std::string key_prefix = "rooms:";  ///< redis.key_prefix
-    int capacity = 100;                 ///< chat.history_size: messages kept per room; 0 keeps none
+    std::string key_prefix;  ///< redis.key_prefix
+    int capacity = 0;        ///< chat.history_size: messages kept per room; 0 keeps none
     /// Lifetime of a filled room's keys, renewed by every Append and Fill: idle rooms leave Redis by themselves.
     std::chrono::seconds ttl{7 * 24 * 3600};
     /// Lifetime of what Append keeps for a room nobody has read yet (see the class comment). It only has to

@@ -147,7 +147,7 @@ RedisScript::RedisScript(std::string body) : body_(std::move(body)) {
     if (EVP_Digest(body_.data(), body_.size(), digest, &size, EVP_sha1(), nullptr) != 1)
         throw std::runtime_error("SHA-1 of a Redis script failed");
     static constexpr char kHex[] = "0123456789abcdef";
-    sha1_.reserve(size * 2);
+    sha1_.reserve(static_cast<std::size_t>(size) * 2);
     for (unsigned int i = 0; i < size; ++i) {
         sha1_.push_back(kHex[digest[i] >> 4]);
         sha1_.push_back(kHex[digest[i] & 0xf]);
@@ -169,7 +169,7 @@ RedisCommand RedisCommand::Eval(const RedisScript& script, std::vector<std::stri
 
 RedisConnection::RedisConnection(const RedisOptions& options, std::string address_for_errors)
     : options_(options), address_(std::move(address_for_errors)) {
-    SplitAddress(options_.address, host_, port_);
+    SplitAddress(options_.redis.address, host_, port_);
 }
 
 RedisConnection::~RedisConnection() { Disconnect(); }
@@ -187,7 +187,7 @@ void RedisConnection::FailFromContext(std::string_view what) {
     if (err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)) {
         throw RedisError(RedisError::Kind::kTimeout,
                          "Redis at " + address_ + ": no reply to " + std::string(what) + " within " +
-                             std::to_string(options_.command_timeout.count()) +
+                             std::to_string(options_.redis.command_timeout_ms) +
                              " ms; hint: Redis is overloaded, blocked or unreachable; check its latency and "
                              "redis.address");
     }
@@ -204,7 +204,8 @@ void RedisConnection::FailFromContext(std::string_view what) {
 
 void RedisConnection::EnsureConnected() {
     if (context_ != nullptr) return;
-    context_ = redisConnectWithTimeout(host_.c_str(), port_, ToTimeval(options_.connect_timeout));
+    context_ = redisConnectWithTimeout(host_.c_str(), port_,
+                                       ToTimeval(std::chrono::milliseconds(options_.redis.connect_timeout_ms)));
     if (context_ == nullptr || context_->err != 0) {
         const std::string detail = context_ != nullptr ? context_->errstr : "out of memory";
         Disconnect();
@@ -212,13 +213,13 @@ void RedisConnection::EnsureConnected() {
                                                          "; hint: check that Redis is running and that "
                                                          "redis.address points at it");
     }
-    const timeval timeout = ToTimeval(options_.command_timeout);
+    const timeval timeout = ToTimeval(std::chrono::milliseconds(options_.redis.command_timeout_ms));
     if (redisSetTimeout(context_, timeout) != REDIS_OK) FailFromContext("setting the timeout");
     redisEnableKeepAlive(context_);
 
-    if (!options_.password.empty()) {
+    if (!options_.redis.password.empty()) {
         // The password is sent, never put in a message: errors quote Redis's reply only.
-        const RedisReply reply = Command({"AUTH", options_.password});
+        const RedisReply reply = Command({"AUTH", options_.redis.password});
         if (reply.IsError()) {
             Disconnect();
             throw RedisError(RedisError::Kind::kAuth, "Redis at " + address_ + ": AUTH failed: " + reply.str +
@@ -301,11 +302,11 @@ std::vector<RedisReply> RedisConnection::Pipeline(std::span<const RedisCommand> 
 }
 
 RedisPool::RedisPool(RedisOptions options) : options_(std::move(options)) {
-    if (options_.pool_size < 1) throw std::invalid_argument("redis.pool_size must be at least 1");
-    connections_.reserve(static_cast<std::size_t>(options_.pool_size));
-    for (int i = 0; i < options_.pool_size; ++i) {
-        connections_.push_back(std::make_unique<RedisConnection>(options_, options_.address));
-        free_.push_back(static_cast<std::size_t>(options_.pool_size - 1 - i));
+    if (options_.redis.pool_size < 1) throw std::invalid_argument("redis.pool_size must be at least 1");
+    connections_.reserve(static_cast<std::size_t>(options_.redis.pool_size));
+    for (int i = 0; i < options_.redis.pool_size; ++i) {
+        connections_.push_back(std::make_unique<RedisConnection>(options_, options_.redis.address));
+        free_.push_back(static_cast<std::size_t>(options_.redis.pool_size - 1 - i));
     }
 }
 
@@ -327,11 +328,11 @@ void RedisPool::Release(std::size_t index) {
     released_.notify_one();
 }
 
-std::optional<std::string> RedisPool::Ping() {
+std::optional<std::string> RedisPool::Health() {
     try {
         const RedisReply reply = Run([](RedisConnection& c) { return c.CommandOrThrow({"PING"}); });
         if (reply.type == RedisReply::Type::kStatus && reply.str == "PONG") return std::nullopt;
-        return "Redis at " + options_.address + " answered PING with '" + reply.str + "'";
+        return "Redis at " + options_.redis.address + " answered PING with '" + reply.str + "'";
     } catch (const RedisError& e) {
         return std::string(e.what());
     }

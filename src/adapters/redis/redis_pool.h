@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/settings.h"
+
 struct redisContext;  // hiredis, defined in redis_pool.cc only
 
 namespace rooms {
@@ -41,11 +43,9 @@ class RedisError : public std::runtime_error {
 };
 
 struct RedisOptions {
-    std::string address = "127.0.0.1:6379";  ///< HOST:PORT ([v6-address]:PORT also works)
-    std::string password;                    ///< empty: no AUTH
-    int pool_size = 4;                       ///< connections, opened lazily on first use
-    std::chrono::milliseconds connect_timeout{1500};
-    std::chrono::milliseconds command_timeout{1500};
+    /// address (HOST:PORT, [v6-address]:PORT also works), password (empty: no AUTH), pool_size (connections,
+    /// opened lazily on first use), connect_timeout_ms, command_timeout_ms.
+    RedisSettings redis;
     std::string client_name = "rooms";  ///< CLIENT SETNAME, shown by CLIENT LIST; no spaces
 };
 
@@ -141,9 +141,9 @@ class RedisPool {
     auto Run(Fn&& fn) -> std::invoke_result_t<Fn&, RedisConnection&>;
 
     /// Readiness: nullopt when Redis answers PING, else what is wrong (with a hint).
-    std::optional<std::string> Ping();
+    std::optional<std::string> Health();
 
-    const std::string& Address() const { return options_.address; }
+    const std::string& Address() const { return options_.redis.address; }
 
   private:
     class Lease {

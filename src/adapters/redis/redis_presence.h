@@ -13,10 +13,10 @@
 namespace rooms {
 
 struct RedisPresenceOptions {
-    std::string key_prefix = "rooms:";  ///< redis.key_prefix
+    std::string key_prefix;  ///< redis.key_prefix
     /// redis.presence_ttl_s: an entry lives this long unless its owner refreshes it. Call RefreshAll every
     /// ttl/3 or so; a killed instance's connections then vanish from Online within the TTL.
-    std::chrono::seconds ttl{30};
+    std::chrono::seconds ttl{0};
 };
 
 /// Presence shared by every gateway instance: per room a sorted set `<prefix>presence:<room>` whose members

@@ -163,12 +163,12 @@ void SqliteDatabase::Migrate() {
     Stmt version(db_, "PRAGMA user_version");
     version.Step();
     const auto current = static_cast<std::size_t>(version.Int(0));
-    constexpr std::size_t latest = std::size(kMigrations);
-    if (current > latest)
+    constexpr std::size_t kLatest = std::size(kMigrations);
+    if (current > kLatest)
         throw std::runtime_error("sqlite: database schema version " + std::to_string(current) +
-                                 " is newer than this binary knows (" + std::to_string(latest) +
+                                 " is newer than this binary knows (" + std::to_string(kLatest) +
                                  "); run a newer rooms");
-    for (std::size_t v = current; v < latest; ++v) {
+    for (std::size_t v = current; v < kLatest; ++v) {
         Transaction tx(db_);
         Exec(db_, kMigrations[v]);
         Exec(db_, ("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
@@ -176,8 +176,11 @@ void SqliteDatabase::Migrate() {
     }
 }
 
-bool SqliteDatabase::Ping() {
-    return With([](sqlite3* db) { return sqlite3_exec(db, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK; });
+std::optional<std::string> SqliteDatabase::Health() {
+    const bool ok =
+        With([](sqlite3* db) { return sqlite3_exec(db, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK; });
+    if (ok) return std::nullopt;
+    return "SQLite does not answer";
 }
 
 Result<User> SqliteUserStore::Create(std::string_view nickname, std::string_view password_hash, TimePoint now) {

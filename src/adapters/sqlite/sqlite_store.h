@@ -1,6 +1,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "domain/ports.h"
@@ -27,8 +28,8 @@ class SqliteDatabase {
         return fn(db_);
     }
 
-    /// True when the database answers a trivial query.
-    bool Ping();
+    /// For readiness: nullopt when the database answers a trivial query, else why not.
+    std::optional<std::string> Health();
 
   private:
     void Migrate();

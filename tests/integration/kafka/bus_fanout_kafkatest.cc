@@ -9,6 +9,7 @@
 #include "adapters/kafka/kafka_fanout.h"
 #include "common/message_codec.h"
 #include "kafka_test_util.h"
+#include "support/test_messages.h"
 
 namespace rooms::kafka::testing {
 namespace {
@@ -40,14 +41,14 @@ class KafkaBusFanoutTest : public KafkaTest {
   protected:
     KafkaBusOptions BusOptions() {
         KafkaBusOptions o;
-        o.brokers = brokers_;
-        o.topic = topic_;
+        o.kafka.brokers = brokers_;
+        o.kafka.topic = topic_;
         return o;
     }
     KafkaFanoutOptions FanoutOptions() {
         KafkaFanoutOptions o;
-        o.brokers = brokers_;
-        o.topic = topic_;
+        o.kafka.brokers = brokers_;
+        o.kafka.topic = topic_;
         return o;
     }
     // Publishes and waits until every delivery report succeeded.
@@ -199,7 +200,7 @@ TEST_F(KafkaBusFanoutTest, FanoutWaitsForATopicCreatedLater) {
     std::string later = UniqueName("later");
     RecordingSink sink;
     KafkaFanoutOptions options = FanoutOptions();
-    options.topic = later;
+    options.kafka.topic = later;
     options.retry_interval = 200ms;
     KafkaFanout fanout(options, sink);
     fanout.Start();
@@ -210,7 +211,7 @@ TEST_F(KafkaBusFanoutTest, FanoutWaitsForATopicCreatedLater) {
     ASSERT_TRUE(CreateTopic(brokers_, later, 2, 15s).ok());
     ASSERT_TRUE(fanout.WaitReady(20s)) << fanout.Health().value_or("");
     KafkaBusOptions bus_options = BusOptions();
-    bus_options.topic = later;
+    bus_options.kafka.topic = later;
     KafkaBus bus(bus_options);
     PublishAll(bus, {MakeMessage(1, 1), MakeMessage(2, 2)});
     EXPECT_TRUE(sink.WaitForCount(2, 20s));
@@ -220,8 +221,8 @@ TEST_F(KafkaBusFanoutTest, FanoutWaitsForATopicCreatedLater) {
 
 TEST_F(KafkaBusFanoutTest, PublishToAMissingTopicFailsWithinTheMessageTimeout) {
     KafkaBusOptions options = BusOptions();
-    options.topic = UniqueName("absent");
-    options.message_timeout_ms = 2000;
+    options.kafka.topic = UniqueName("absent");
+    options.kafka.message_timeout_ms = 2000;
     KafkaBus bus(options);
     Deliveries deliveries;
     bus.Publish(MakeMessage(1, 1), deliveries.Handler());
@@ -235,9 +236,9 @@ TEST_F(KafkaBusFanoutTest, PublishToAMissingTopicFailsWithinTheMessageTimeout) {
 
 TEST(KafkaBusDeadBroker, EveryMessageFailsWithinTheMessageTimeout) {
     KafkaBusOptions options;
-    options.brokers = "127.0.0.1:1";
-    options.topic = "rooms-test-dead";
-    options.message_timeout_ms = 2000;
+    options.kafka.brokers = "127.0.0.1:1";
+    options.kafka.topic = "rooms-test-dead";
+    options.kafka.message_timeout_ms = 2000;
     KafkaBus bus(options);
 
     Deliveries deliveries;
@@ -259,10 +260,10 @@ TEST(KafkaBusDeadBroker, EveryMessageFailsWithinTheMessageTimeout) {
 
 TEST(KafkaBusDeadBroker, AFullLocalQueueFailsAtOnce) {
     KafkaBusOptions options;
-    options.brokers = "127.0.0.1:1";
-    options.topic = "rooms-test-dead";
-    options.message_timeout_ms = 60000;
-    options.queue_max_messages = 2;
+    options.kafka.brokers = "127.0.0.1:1";
+    options.kafka.topic = "rooms-test-dead";
+    options.kafka.message_timeout_ms = 60000;
+    options.kafka.queue_max_messages = 2;
     KafkaBus bus(options);
 
     Deliveries deliveries;
@@ -285,8 +286,8 @@ TEST(KafkaBusDeadBroker, AFullLocalQueueFailsAtOnce) {
 
 TEST(KafkaBusDeadBroker, PublishAfterCloseFailsAtOnce) {
     KafkaBusOptions options;
-    options.brokers = "127.0.0.1:1";
-    options.topic = "rooms-test-dead";
+    options.kafka.brokers = "127.0.0.1:1";
+    options.kafka.topic = "rooms-test-dead";
     KafkaBus bus(options);
     bus.Close(100ms);
     Deliveries deliveries;
@@ -299,9 +300,9 @@ TEST(KafkaBusDeadBroker, DestructorFailsWhatIsStillInFlight) {
     Deliveries deliveries;
     {
         KafkaBusOptions options;
-        options.brokers = "127.0.0.1:1";
-        options.topic = "rooms-test-dead";
-        options.message_timeout_ms = 60000;
+        options.kafka.brokers = "127.0.0.1:1";
+        options.kafka.topic = "rooms-test-dead";
+        options.kafka.message_timeout_ms = 60000;
         KafkaBus bus(options);
         bus.Publish(MakeMessage(1, 1), deliveries.Handler());
         bus.Publish(MakeMessage(2, 1), deliveries.Handler());
@@ -330,7 +331,8 @@ TEST_F(KafkaBusFanoutTest, MeasurePublishToFanoutLatency) {
     std::vector<std::int64_t> ack_us(kMessages + 1, -1);
     RecordingSink sink;
     sink.on_message = [&](const Message& m) {
-        if (m.id <= kMessages) fanout_us[static_cast<std::size_t>(m.id)] = (Now() - m.time_created).count();
+        if (m.id <= kMessages)
+            fanout_us[static_cast<std::size_t>(m.id)] = (test_support::Now() - m.time_created).count();
     };
     KafkaFanout fanout(FanoutOptions(), sink);
     fanout.Start();
@@ -364,7 +366,7 @@ TEST_F(KafkaBusFanoutTest, MeasurePublishToFanoutLatency) {
         std::this_thread::sleep_until(next);
         next += kInterval;
         Message m = MakeMessage(i, 1 + i % 12);
-        m.time_created = Now();
+        m.time_created = test_support::Now();
         auto start = std::chrono::steady_clock::now();
         bus.Publish(std::move(m), [&, i, start](std::optional<Error> error) {
             if (error) ++failures;

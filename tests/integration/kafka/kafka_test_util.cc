@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_admin.h"
+#include "support/test_messages.h"
 
 namespace rooms::kafka::testing {
 
@@ -128,7 +129,7 @@ Message MakeMessage(MessageId id, RoomId room, std::string content) {
     m.user_id = 1000 + room;
     m.nickname = "user" + std::to_string(room);
     m.content = content.empty() ? "message " + std::to_string(id) : std::move(content);
-    m.time_created = Now();
+    m.time_created = test_support::Now();
     m.type = MessageType::kMessage;
     return m;
 }
@@ -155,112 +156,6 @@ void KafkaTest::SetUp() {
 
 void KafkaTest::TearDown() {
     if (!topic_.empty()) DeleteTopic(brokers_, topic_);
-}
-
-void RecordingSink::OnMessage(const Message& message) {
-    if (on_message) on_message(message);
-    {
-        std::lock_guard lock(mu_);
-        messages_.push_back(message);
-    }
-    cv_.notify_all();
-}
-
-bool RecordingSink::WaitForCount(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return messages_.size() >= count; });
-}
-
-std::vector<Message> RecordingSink::Messages() {
-    std::lock_guard lock(mu_);
-    return messages_;
-}
-
-std::size_t RecordingSink::Count() {
-    std::lock_guard lock(mu_);
-    return messages_.size();
-}
-
-void FakeStore::InsertBatch(std::span<const Message> messages) {
-    std::lock_guard lock(mu_);
-    ++calls_;
-    if (fail_next_ > 0) {
-        --fail_next_;
-        throw std::runtime_error("store unavailable (fake)");
-    }
-    for (const Message& m : messages) {
-        if (refused_rooms_.contains(m.room_id)) throw RejectedWrite("unknown room (fake)");
-        if (m.content.size() > 65536) throw RejectedWrite("content over 65536 bytes (fake)");
-    }
-    received_ += messages.size();
-    for (const Message& m : messages) {
-        if (ids_.insert(m.id).second) stored_.push_back(m);
-    }
-}
-
-Result<std::vector<Message>> FakeStore::Page(RoomId, std::optional<MessageId>, int) {
-    return NotFound("FakeStore does not page");
-}
-
-MessageId FakeStore::MaxId() {
-    std::lock_guard lock(mu_);
-    return ids_.empty() ? 0 : *ids_.rbegin();
-}
-
-void FakeStore::FailNextCalls(int count) {
-    std::lock_guard lock(mu_);
-    fail_next_ = count;
-}
-
-void FakeStore::RefuseRoom(RoomId room) {
-    std::lock_guard lock(mu_);
-    refused_rooms_.insert(room);
-}
-
-int FakeStore::Calls() {
-    std::lock_guard lock(mu_);
-    return calls_;
-}
-
-std::size_t FakeStore::Received() {
-    std::lock_guard lock(mu_);
-    return received_;
-}
-
-std::size_t FakeStore::Stored() {
-    std::lock_guard lock(mu_);
-    return ids_.size();
-}
-
-std::vector<Message> FakeStore::StoredMessages() {
-    std::lock_guard lock(mu_);
-    return stored_;
-}
-
-void FakeHistory::Append(const Message& message) {
-    std::lock_guard lock(mu_);
-    rooms_[message.room_id].push_back(message.id);
-    ++appends_;
-}
-
-std::optional<std::vector<Message>> FakeHistory::Recent(RoomId, int) { return std::nullopt; }
-
-void FakeHistory::Fill(RoomId, std::vector<Message>) {}
-
-std::map<RoomId, std::vector<MessageId>> FakeHistory::AppendedIds() {
-    std::lock_guard lock(mu_);
-    return rooms_;
-}
-
-std::size_t FakeHistory::Appends() {
-    std::lock_guard lock(mu_);
-    return appends_;
-}
-
-std::map<RoomId, std::vector<MessageId>> IdsByRoom(const std::vector<Message>& messages) {
-    std::map<RoomId, std::vector<MessageId>> rooms;
-    for (const Message& m : messages) rooms[m.room_id].push_back(m.id);
-    return rooms;
 }
 
 }  // namespace rooms::kafka::testing

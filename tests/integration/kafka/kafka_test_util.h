@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "domain/ports.h"
+#include "support/fakes.h"
+#include "support/test_messages.h"
 
 namespace rooms::kafka::testing {
 
@@ -62,68 +64,10 @@ class KafkaTest : public ::testing::Test {
     std::string topic_;
 };
 
-/// A MessageSink (a gateway's hub) that records everything. Thread-safe.
-class RecordingSink : public MessageSink {
-  public:
-    void OnMessage(const Message& message) override;
-    bool WaitForCount(std::size_t count, std::chrono::milliseconds timeout);
-    std::vector<Message> Messages();
-    std::size_t Count();
-    /// Called on the consumer thread for each message, before it is recorded (for latency measurements).
-    std::function<void(const Message&)> on_message;
-
-  private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::vector<Message> messages_;
-};
-
-/// An idempotent MessageStore that counts every call and can be told to throw. Like PostgreSQL, it refuses a whole
-/// batch (RejectedWrite) that holds a message of a room it was told to refuse, or content over 65536 bytes.
-/// Thread-safe.
-class FakeStore : public MessageStore {
-  public:
-    void InsertBatch(std::span<const Message> messages) override;
-    Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit) override;
-    MessageId MaxId() override;
-
-    void FailNextCalls(int count);
-    /// Messages of `room` are refused, as PostgreSQL refuses an unknown room.
-    void RefuseRoom(RoomId room);
-    int Calls();
-    /// Messages passed to successful InsertBatch calls, counting repeats.
-    std::size_t Received();
-    /// Distinct message ids stored.
-    std::size_t Stored();
-    std::vector<Message> StoredMessages();
-
-  private:
-    std::mutex mu_;
-    int calls_ = 0;
-    int fail_next_ = 0;
-    std::set<RoomId> refused_rooms_;
-    std::size_t received_ = 0;
-    std::set<MessageId> ids_;
-    std::vector<Message> stored_;
-};
-
-/// A HistoryCache that keeps every Append per room, in call order. Thread-safe.
-class FakeHistory : public HistoryCache {
-  public:
-    void Append(const Message& message) override;
-    std::optional<std::vector<Message>> Recent(RoomId room, int limit) override;
-    void Fill(RoomId room, std::vector<Message> newest_first) override;
-
-    std::map<RoomId, std::vector<MessageId>> AppendedIds();
-    std::size_t Appends();
-
-  private:
-    std::mutex mu_;
-    std::map<RoomId, std::vector<MessageId>> rooms_;
-    std::size_t appends_ = 0;
-};
-
-/// The ids of `messages` per room, in the order given.
-std::map<RoomId, std::vector<MessageId>> IdsByRoom(const std::vector<Message>& messages);
+// The shared fakes (tests/support/fakes.h), by the names these tests use.
+using test_support::FakeHistory;
+using test_support::IdsByRoom;
+using test_support::RecordingSink;
+using FakeStore = test_support::FakeMessageStore;
 
 }  // namespace rooms::kafka::testing

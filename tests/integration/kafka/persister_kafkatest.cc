@@ -6,6 +6,7 @@
 #include "adapters/kafka/kafka_persister.h"
 #include "common/message_codec.h"
 #include "kafka_test_util.h"
+#include "services/batch_persister.h"
 
 namespace rooms::kafka::testing {
 namespace {
@@ -34,19 +35,19 @@ class KafkaPersisterTest : public KafkaTest {
 
     KafkaPersisterOptions Options() {
         KafkaPersisterOptions o;
-        o.brokers = brokers_;
-        o.topic = topic_;
-        o.dlq_topic = dlq_;
-        o.group = group_;
-        o.batch_size = 50;
-        o.batch_wait = 20ms;
+        o.kafka.brokers = brokers_;
+        o.kafka.topic = topic_;
+        o.kafka.dlq_topic = dlq_;
+        o.kafka.consumer_group = group_;
+        o.consumer.batch_size = 50;
+        o.consumer.batch_wait_ms = 20;
         return o;
     }
 
     void Publish(const std::vector<Message>& messages) {
         KafkaBusOptions o;
-        o.brokers = brokers_;
-        o.topic = topic_;
+        o.kafka.brokers = brokers_;
+        o.kafka.topic = topic_;
         KafkaBus bus(o);
         std::atomic<int> failures{0};
         for (const Message& m : messages) {
@@ -69,7 +70,8 @@ class KafkaPersisterTest : public KafkaTest {
     std::vector<Message> WhatANewMemberReads() {
         FakeStore store;
         FakeHistory history;
-        KafkaPersister next(Options(), store, history);
+        BatchPersister next_writes(store, history);
+        KafkaPersister next(Options(), next_writes);
         next.Start();
         Publish({MakeMessage(999999, 1, "marker")});
         EXPECT_TRUE(WaitUntil(
@@ -95,7 +97,8 @@ TEST_F(KafkaPersisterTest, WritesStoreThenHistoryAndCommits) {
 
     FakeStore store;
     FakeHistory history;
-    KafkaPersister persister(Options(), store, history);
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(Options(), persister_writes);
     EXPECT_EQ(persister.Health(), "not started");
     persister.Start();
     ASSERT_TRUE(WaitUntil([&] { return store.Stored() == first.size(); }, 30s))
@@ -116,7 +119,8 @@ TEST_F(KafkaPersisterTest, WritesStoreThenHistoryAndCommits) {
     // A new member of the group continues after the committed offsets: nothing is written twice.
     std::vector<Message> second = Messages(1001, 200, 5);
     Publish(second);
-    KafkaPersister successor(Options(), store, history);
+    BatchPersister successor_writes(store, history);
+    KafkaPersister successor(Options(), successor_writes);
     successor.Start();
     ASSERT_TRUE(WaitUntil([&] { return store.Stored() == first.size() + second.size(); }, 30s))
         << store.Stored() << " stored; health: " << successor.Health().value_or("healthy");
@@ -138,9 +142,10 @@ TEST_F(KafkaPersisterTest, AFailedWriteIsRetriedAndCommittedOnlyAfterSuccess) {
     FakeHistory history;
     store.FailNextCalls(2);
     KafkaPersisterOptions options = Options();
-    options.batch_size = 1000;
-    options.retry_backoff_min = 300ms;  // long enough to observe the unhealthy state
-    KafkaPersister persister(options, store, history);
+    options.consumer.batch_size = 1000;
+    options.consumer.retry_backoff_min_ms = 300;  // long enough to observe the unhealthy state
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(options, persister_writes);
     persister.Start();
 
     ASSERT_TRUE(WaitUntil([&] { return persister.Stats().write_failures >= 1; }, 30s));
@@ -170,7 +175,8 @@ TEST_F(KafkaPersisterTest, AWriteThatKeepsFailingCommitsNothing) {
     FakeStore store;
     FakeHistory history;
     store.FailNextCalls(1000000);
-    KafkaPersister persister(Options(), store, history);
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(Options(), persister_writes);
     persister.Start();
     ASSERT_TRUE(WaitUntil([&] { return persister.Stats().write_failures >= 3; }, 30s));
     persister.Stop();  // its last attempt fails too: nothing may be committed
@@ -186,7 +192,8 @@ TEST_F(KafkaPersisterTest, InvalidRecordsAreDeadLetteredAndCommitted) {
                {{"3", EncodeMessage(a)}, {"3", "garbage"}, {"3", R"({"id":1})"}, {"3", EncodeMessage(b)}});
     FakeStore store;
     FakeHistory history;
-    KafkaPersister persister(Options(), store, history);
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(Options(), persister_writes);
     persister.Start();
     ASSERT_TRUE(WaitUntil([&] { return store.Stored() == 2 && persister.Stats().dead_letters == 2; }, 30s))
         << store.Stored() << " stored, " << persister.Stats().dead_letters << " dead letters";
@@ -221,7 +228,8 @@ TEST_F(KafkaPersisterTest, PoisonRecordsGoToTheDeadLetterTopicAndTheirPartitionM
     FakeStore store;
     store.RefuseRoom(kUnknownRoom);
     FakeHistory history;
-    KafkaPersister persister(Options(), store, history);
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(Options(), persister_writes);
     const auto start = std::chrono::steady_clock::now();
     persister.Start();
     // messages_written counts a batch once it is committed, a moment after the store has it.
@@ -272,16 +280,17 @@ TEST_F(KafkaPersisterTest, ADeadLetterTheBrokersDoNotTakeCommitsNothing) {
     FakeStore store;
     FakeHistory history;
     KafkaPersisterOptions options = Options();
-    options.dlq_topic = topic_ + ".missing-dlq";  // the broker does not create topics on demand
-    options.dlq_timeout = 1s;
-    options.retry_backoff_min = 100ms;
-    KafkaPersister persister(options, store, history);
+    options.kafka.dlq_topic = topic_ + ".missing-dlq";  // the broker does not create topics on demand
+    options.consumer.dlq_timeout_ms = 1000;
+    options.consumer.retry_backoff_min_ms = 100;
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(options, persister_writes);
     persister.Start();
     ASSERT_TRUE(WaitUntil([&] { return persister.Stats().write_failures >= 2; }, 30s))
         << "health: " << persister.Health().value_or("healthy");
     std::optional<std::string> health = persister.Health();
     ASSERT_TRUE(health.has_value());
-    EXPECT_NE(health->find("dead-letter topic " + options.dlq_topic), std::string::npos) << *health;
+    EXPECT_NE(health->find("dead-letter topic " + options.kafka.dlq_topic), std::string::npos) << *health;
     EXPECT_EQ(persister.Stats().dead_letters, 0u);
     EXPECT_EQ(persister.Stats().batches, 0u);
     persister.Stop();  // its last attempt fails too: nothing may be committed
@@ -301,9 +310,10 @@ TEST_F(KafkaPersisterTest, StopWritesAndCommitsTheBatchBeingCollected) {
     FakeStore store;
     FakeHistory history;
     KafkaPersisterOptions options = Options();
-    options.batch_size = 10000;
-    options.batch_wait = 60s;  // the batch would not be written before Stop
-    KafkaPersister persister(options, store, history);
+    options.consumer.batch_size = 10000;
+    options.consumer.batch_wait_ms = 60000;  // the batch would not be written before Stop
+    BatchPersister persister_writes(store, history);
+    KafkaPersister persister(options, persister_writes);
     persister.Start();
     ASSERT_TRUE(WaitUntil([&] { return persister.Health() == std::nullopt; }, 30s)) << persister.Health().value_or("");
     std::vector<Message> messages = Messages(1, 40, 3);
@@ -325,8 +335,10 @@ TEST_F(KafkaPersisterTest, StopWritesAndCommitsTheBatchBeingCollected) {
 TEST_F(KafkaPersisterTest, MembersShareThePartitionsAndTakeOverOnLeave) {
     FakeStore store;
     FakeHistory history;
-    KafkaPersister a(Options(), store, history);
-    KafkaPersister b(Options(), store, history);
+    BatchPersister a_writes(store, history);
+    KafkaPersister a(Options(), a_writes);
+    BatchPersister b_writes(store, history);
+    KafkaPersister b(Options(), b_writes);
     a.Start();
     b.Start();
     ASSERT_TRUE(WaitUntil(

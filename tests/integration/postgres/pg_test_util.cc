@@ -224,11 +224,11 @@ void PgSchemaTest::TearDown() {
 
 PgPoolOptions PgSchemaTest::PoolOptions(int size) const {
     PgPoolOptions options;
-    options.dsn = dsn_;
-    options.size = size;
+    options.postgres.dsn = dsn_;
+    options.postgres.pool_size = size;
     options.schema = schema_;
     options.application_name = "rooms-test-" + schema_;
-    options.acquire_timeout = std::chrono::seconds(30);
+    options.postgres.acquire_timeout_ms = 30000;
     return options;
 }
 

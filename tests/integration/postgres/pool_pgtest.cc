@@ -48,7 +48,7 @@ TEST_F(PgPoolTest, ReconnectsAfterTheServerClosedItsConnections) {
     const Message m = MakeMessage(1, room.id);
     messages_->InsertBatch({&m, 1});
     EXPECT_EQ(messages_->MaxId(), 1);
-    EXPECT_EQ(pool_->Ping(), std::nullopt);
+    EXPECT_EQ(pool_->Health(), std::nullopt);
 
     // Every connection comes back when it is next used, on a new server process.
     {
@@ -81,7 +81,7 @@ TEST_F(PgPoolTest, KeepsSearchPathAfterReconnecting) {
 
 TEST_F(PgPoolTest, AcquireTimesOutWhenEveryConnectionIsInUse) {
     PgPoolOptions options = PoolOptions(1);
-    options.acquire_timeout = std::chrono::milliseconds(300);
+    options.postgres.acquire_timeout_ms = 300;
     PgPool pool(options);
     {
         auto held = pool.Acquire();
@@ -97,9 +97,9 @@ TEST_F(PgPoolTest, AcquireTimesOutWhenEveryConnectionIsInUse) {
         const auto waited = Clock::now() - start;
         EXPECT_GE(waited, std::chrono::milliseconds(250));
         EXPECT_LT(waited, std::chrono::seconds(5));
-        EXPECT_NE(pool.Ping(), std::nullopt) << "no connection free for the probe";
+        EXPECT_NE(pool.Health(), std::nullopt) << "no connection free for the probe";
     }
-    EXPECT_EQ(pool.Ping(), std::nullopt);
+    EXPECT_EQ(pool.Health(), std::nullopt);
     // A waiting caller gets the connection as soon as it is given back.
     auto held = std::make_unique<PgPool::Lease>(pool.Acquire());
     std::thread releaser([&] {
@@ -132,7 +132,7 @@ TEST_F(PgPoolTest, PreparesAgainWhenTheSessionLostItsStatements) {
 
 TEST_F(PgPoolTest, StatementTimeoutIsApplied) {
     PgPoolOptions options = PoolOptions(1);
-    options.statement_timeout = std::chrono::milliseconds(200);
+    options.postgres.statement_timeout_ms = 200;
     PgPool pool(options);
     auto lease = pool.Acquire();
     try {
@@ -176,9 +176,9 @@ TEST(PgPoolUnreachableTest, SilentServerTimesOutInsteadOfHanging) {
     ASSERT_EQ(::listen(fd, 16), 0);
 
     PgPoolOptions options;
-    options.dsn = "postgresql://postgres@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/rooms";
-    options.size = 1;
-    options.connect_timeout_s = 2;
+    options.postgres.dsn = "postgresql://postgres@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/rooms";
+    options.postgres.pool_size = 1;
+    options.postgres.connect_timeout_s = 2;
     const auto start = Clock::now();
     EXPECT_THROW(PgPool pool(options), PgConnectionError);
     const auto waited = Clock::now() - start;

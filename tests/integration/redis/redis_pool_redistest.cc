@@ -34,7 +34,7 @@ std::vector<std::string> ClientIds(RedisPool& admin, const std::string& name) {
 
 TEST_F(RedisPoolTest, PingAnswersWhenRedisRuns) {
     RedisPool pool(Options());
-    EXPECT_EQ(pool.Ping(), std::nullopt);
+    EXPECT_EQ(pool.Health(), std::nullopt);
 }
 
 TEST_F(RedisPoolTest, CommandsAndPipelineRoundTrip) {
@@ -53,12 +53,12 @@ TEST_F(RedisPoolTest, CommandsAndPipelineRoundTrip) {
 
     EXPECT_THROW(pool.Run([&](RedisConnection& c) { return c.CommandOrThrow({"LPUSH", key, "x"}); }), RedisError);
     // The connection is still usable after an error reply.
-    EXPECT_EQ(pool.Ping(), std::nullopt);
+    EXPECT_EQ(pool.Health(), std::nullopt);
 }
 
 TEST_F(RedisPoolTest, ClosedPortThrowsRedisErrorQuickly) {
     RedisOptions options = Options(1);
-    options.address = "127.0.0.1:" + std::to_string(ClosedPort());
+    options.redis.address = "127.0.0.1:" + std::to_string(ClosedPort());
     RedisPool pool(options);
     const auto start = steady_clock::now();
     try {
@@ -67,11 +67,11 @@ TEST_F(RedisPoolTest, ClosedPortThrowsRedisErrorQuickly) {
     } catch (const RedisError& e) {
         EXPECT_EQ(e.GetKind(), RedisError::Kind::kConnect);
         EXPECT_NE(std::string(e.what()).find("hint:"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find(options.address), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(options.redis.address), std::string::npos) << e.what();
     }
     EXPECT_LT(steady_clock::now() - start, milliseconds(1500));
 
-    const auto problem = pool.Ping();
+    const auto problem = pool.Health();
     ASSERT_TRUE(problem.has_value());
     EXPECT_NE(problem->find("cannot connect"), std::string::npos) << *problem;
 
@@ -96,9 +96,9 @@ TEST_F(RedisPoolTest, ServerThatNeverAnswersTimesOut) {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
 
     RedisOptions options = Options(1);
-    options.address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    options.redis.address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
     options.client_name.clear();  // else CLIENT SETNAME at connect is the command that times out
-    options.command_timeout = milliseconds(300);
+    options.redis.command_timeout_ms = 300;
     RedisPool pool(options);
     const auto start = steady_clock::now();
     try {
@@ -138,7 +138,7 @@ TEST_F(RedisPoolTest, ReconnectsAfterTheServerKillsItsConnections) {
     // Both pooled connections are dead; each call notices, reconnects and succeeds.
     RedisPresence presence(pool, {prefix_, std::chrono::seconds(5)});
     presence.Add(7, "1:1", 1, "alice");
-    EXPECT_EQ(pool.Ping(), std::nullopt);
+    EXPECT_EQ(pool.Health(), std::nullopt);
     EXPECT_EQ(presence.Online(7), std::vector<std::string>{"alice"});
     const auto after = ClientIds(*admin_, options.client_name);
     EXPECT_FALSE(after.empty());
@@ -150,7 +150,7 @@ TEST_F(RedisPoolTest, RestartedServerIsReconnectedAndScriptsReloaded) {
     const std::string problem = server.Start();
     ASSERT_TRUE(problem.empty()) << problem;
     RedisOptions options = Options(1);
-    options.address = server.Address();
+    options.redis.address = server.Address();
     RedisPool pool(options);
     RedisHistoryCache history(pool, {prefix_, 5});
     history.Fill(1, {MakeMessage(2, 1), MakeMessage(1, 1)});
@@ -158,11 +158,11 @@ TEST_F(RedisPoolTest, RestartedServerIsReconnectedAndScriptsReloaded) {
 
     server.Stop();
     EXPECT_THROW(history.Recent(1, 5), RedisError);
-    EXPECT_TRUE(pool.Ping().has_value());
+    EXPECT_TRUE(pool.Health().has_value());
 
     ASSERT_EQ(server.Start(), "");
     // Data and the script cache are gone: a miss, then the scripts are sent in full (NOSCRIPT fallback).
-    EXPECT_EQ(pool.Ping(), std::nullopt);
+    EXPECT_EQ(pool.Health(), std::nullopt);
     EXPECT_EQ(history.Recent(1, 5), std::nullopt);
     history.Fill(1, {MakeMessage(3, 1)});
     ASSERT_EQ(history.Recent(1, 5)->size(), 1u);
@@ -175,12 +175,12 @@ TEST_F(RedisPoolTest, PasswordIsSentAndNeverShown) {
     ASSERT_TRUE(problem.empty()) << problem;
 
     RedisOptions options = Options(1);
-    options.address = server.Address();
-    options.password = password;
+    options.redis.address = server.Address();
+    options.redis.password = password;
     RedisPool good(options);
-    EXPECT_EQ(good.Ping(), std::nullopt);
+    EXPECT_EQ(good.Health(), std::nullopt);
 
-    options.password = "wrong-" + password;
+    options.redis.password = "wrong-" + password;
     RedisPool wrong(options);
     try {
         wrong.Run([](RedisConnection& c) { return c.Command({"PING"}); });
@@ -191,9 +191,9 @@ TEST_F(RedisPoolTest, PasswordIsSentAndNeverShown) {
         EXPECT_NE(std::string(e.what()).find("redis.password"), std::string::npos) << e.what();
     }
 
-    options.password.clear();
+    options.redis.password.clear();
     RedisPool none(options);
-    const auto none_problem = none.Ping();
+    const auto none_problem = none.Health();
     ASSERT_TRUE(none_problem.has_value());
     EXPECT_NE(none_problem->find("redis.password"), std::string::npos) << *none_problem;
 }
@@ -214,14 +214,14 @@ TEST_F(RedisPoolTest, ManyThreadsShareAFewConnections) {
 
 TEST(RedisPoolOptions, RejectsMalformedSettings) {
     RedisOptions options;
-    options.pool_size = 0;
+    options.redis.pool_size = 0;
     EXPECT_THROW(RedisPool{options}, std::invalid_argument);
-    options.pool_size = 1;
-    options.address = "127.0.0.1:notaport";
+    options.redis.pool_size = 1;
+    options.redis.address = "127.0.0.1:notaport";
     EXPECT_THROW(RedisPool{options}, std::invalid_argument);
-    options.address = ":6379";
+    options.redis.address = ":6379";
     EXPECT_THROW(RedisPool{options}, std::invalid_argument);
-    options.address = "[::1]:6379";
+    options.redis.address = "[::1]:6379";
     EXPECT_NO_THROW(RedisPool{options});
 }
 

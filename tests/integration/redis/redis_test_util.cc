@@ -52,7 +52,7 @@ void RedisTest::SetUp() {
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
     prefix_ = std::string("rooms-test:") + buf + ":";
     admin_ = std::make_unique<RedisPool>(Options(1));
-    const auto problem = admin_->Ping();
+    const auto problem = admin_->Health();
     ASSERT_FALSE(problem.has_value()) << *problem;
 }
 
@@ -67,10 +67,10 @@ void RedisTest::TearDown() {
 
 RedisOptions RedisTest::Options(int pool_size) const {
     RedisOptions o;
-    o.address = address_;
-    o.pool_size = pool_size;
-    o.connect_timeout = std::chrono::milliseconds(1000);
-    o.command_timeout = std::chrono::milliseconds(1000);
+    o.redis.address = address_;
+    o.redis.pool_size = pool_size;
+    o.redis.connect_timeout_ms = 1000;
+    o.redis.command_timeout_ms = 1000;
     o.client_name = "rooms-test";
     return o;
 }

@@ -42,7 +42,7 @@ HandlePtr MakeClient(rd_kafka_type_t type, ConfPtr conf) {
     char errstr[512];
     rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
     if (!rk) throw KafkaSetupError(std::string("cannot create a Kafka client: ") + errstr);
-    conf.release();  // rd_kafka_new owns it now
+    (void)conf.release();  // rd_kafka_new owns it now
     return HandlePtr(rk);
 }
 

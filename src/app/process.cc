@@ -1,0 +1,93 @@
+#include "app/process.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "app/secrets_file.h"
+
+namespace rooms {
+
+namespace fs = std::filesystem;
+
+Process::~Process() {
+    front.reset();                              // what is left of the connections may still use the parts
+    while (!parts_.empty()) parts_.pop_back();  // reverse order of construction
+}
+
+void Process::Run() {
+    if (!front) throw std::logic_error("role " + config_.role + " has no front to serve");
+    Front& f = *front;
+    f.server->Start(ParseListenAddress(config_.listen));
+    spdlog::info("rooms {} role={} node_id={} {} on http://{}", ROOMS_VERSION, config_.role, config_.node_id,
+                 f.description, config_.listen);
+    // On SIGINT/SIGTERM: graceful shutdown. The I/O threads return by themselves once the last connection has
+    // unwound; a watchdog stops them if something still lingers a few seconds later.
+    std::mutex stop_mu;
+    std::condition_variable stop_cv;
+    bool connections_closed = false;
+    std::thread watchdog;
+    asio::signal_set signals(f.io, SIGINT, SIGTERM);
+    signals.async_wait([&](beast::error_code ec, int sig) {
+        if (ec) return;
+        spdlog::info("received signal {}: shutting down", sig);
+        f.server->Shutdown(std::chrono::seconds(config_.shutdown_grace_s), [&] {
+            std::lock_guard lock(stop_mu);
+            connections_closed = true;
+            stop_cv.notify_all();
+        });
+        watchdog = std::thread([&] {
+            std::unique_lock lock(stop_mu);
+            stop_cv.wait(lock, [&] { return connections_closed; });
+            if (!stop_cv.wait_for(lock, std::chrono::seconds(3), [&] { return f.io.stopped(); })) {
+                spdlog::warn("shutdown: stopping the I/O threads with work still pending");
+                f.io.stop();
+            }
+        });
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < f.io_threads; ++i) threads.emplace_back([&] { f.io.run(); });
+    f.io.run();
+    for (auto& t : threads) t.join();
+    {
+        std::lock_guard lock(stop_mu);
+        connections_closed = true;
+    }
+    stop_cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+    for (auto& pool : f.pools) pool->join();
+}
+
+ReadinessCheck Required(std::string name, std::function<std::optional<std::string>()> fn) {
+    return ReadinessCheck{std::move(name), std::move(fn), true};
+}
+
+ReadinessCheck Optional(std::string name, std::function<std::optional<std::string>()> fn) {
+    return ReadinessCheck{std::move(name), std::move(fn), false};
+}
+
+fs::path FindBesideBinary(const fs::path& relative, const std::string& marker_file) {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    for (const fs::path& candidate : {exe.parent_path().parent_path() / relative, relative}) {
+        if (fs::exists(candidate / marker_file, ec)) return fs::absolute(candidate, ec);
+    }
+    return {};
+}
+
+std::string JwtKey(const Config& config, bool may_generate) {
+    if (!config.auth.jwt_secret.empty()) return config.auth.jwt_secret;
+    const fs::path file = config.auth.jwt_secret_file.empty() ? fs::path(config.data_dir) / "jwt.key"
+                                                              : fs::path(config.auth.jwt_secret_file);
+    std::error_code ec;
+    if (!may_generate && !fs::exists(file, ec))
+        throw std::runtime_error(
+            "no JWT key: set ROOMS_AUTH_JWT_SECRET (the same on every gateway) or "
+            "auth.jwt_secret_file");
+    return LoadOrCreateKeyFile(file);
+}
+
+}  // namespace rooms

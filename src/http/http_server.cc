@@ -1,0 +1,100 @@
+#include "http/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+namespace rooms {
+
+HttpServer::HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler,
+                       ConnectionRegistry& registry)
+    : io_(io),
+      session_options_(HttpSessionOptions::From(http)),
+      max_connections_(static_cast<std::size_t>(http.max_connections)),
+      handler_(handler),
+      registry_(registry),
+      acceptor_(io) {}
+
+void HttpServer::Start(const tcp::endpoint& endpoint) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(io_, AcceptLoop(), asio::detached);
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace, const std::function<void()>& done) {
+    stopping_ = true;
+    asio::post(acceptor_.get_executor(), [this] {
+        beast::error_code ec;
+        acceptor_.close(ec);
+    });
+    registry_.ShutdownAll();
+    // Poll until every connection is gone; past the grace period, cut the stragglers and give them a moment to
+    // unwind, so that no coroutine is left suspended when the I/O threads stop.
+    auto timer = std::make_shared<asio::steady_timer>(io_);
+    const auto start = std::chrono::steady_clock::now();
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, start, grace, done, poll, aborted = false]() mutable {
+        const auto waited = std::chrono::steady_clock::now() - start;
+        if (registry_.size() != 0 && waited >= grace && !aborted) {
+            spdlog::warn("shutdown: cutting {} connections still open after {} ms", registry_.size(), grace.count());
+            registry_.AbortAll();
+            aborted = true;
+        }
+        if (registry_.size() == 0 || waited >= grace + std::chrono::seconds(1)) {
+            done();
+            *poll = nullptr;  // breaks the self-reference
+            return;
+        }
+        timer->expires_after(std::chrono::milliseconds(20));
+        timer->async_wait([poll](beast::error_code) {
+            if (*poll) (*poll)();
+        });
+    };
+    asio::post(io_, [poll] { (*poll)(); });
+}
+
+asio::awaitable<void> HttpServer::AcceptLoop() {
+    for (;;) {
+        auto [ec, socket] =
+            co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) co_return;
+            spdlog::warn("accept: {}", ec.message());
+            // Out of descriptors and the like: do not spin.
+            asio::steady_timer t(io_, std::chrono::milliseconds(50));
+            co_await t.async_wait(asio::use_awaitable);
+            continue;
+        }
+        if (open_connections_.load() >= max_connections_) {
+            spdlog::warn("accept: {} connections open (http.max_connections), refusing", open_connections_.load());
+            beast::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        beast::error_code nodelay_ec;
+        socket.set_option(tcp::no_delay(true), nodelay_ec);  // chat frames are small: send them now
+        auto executor = socket.get_executor();
+        ++open_connections_;
+        asio::co_spawn(executor, ServeHttp(std::move(socket), handler_, session_options_, registry_, stopping_),
+                       [this](const std::exception_ptr& e) {
+                           --open_connections_;
+                           if (!e) return;
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& ex) {
+                               spdlog::error("connection: {}", ex.what());
+                           }
+                       });
+    }
+}
+
+tcp::endpoint ParseListenAddress(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const auto port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+    if (host == "localhost") host = "127.0.0.1";
+    return {asio::ip::make_address(host), port};
+}
+
+}  // namespace rooms

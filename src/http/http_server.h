@@ -1,0 +1,45 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+#include "common/settings.h"
+#include "http/asio.h"
+#include "http/connection.h"
+#include "http/http_session.h"
+
+namespace rooms {
+
+/// The listener: accepts connections up to http.max_connections and serves each with ServeHttp and `handler`,
+/// on a strand of its own. The gateway and the consumer's probes both run one, with different handlers.
+class HttpServer {
+  public:
+    HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler, ConnectionRegistry& registry);
+
+    /// Binds and starts accepting. Throws when the address cannot be bound.
+    void Start(const tcp::endpoint& endpoint);
+    tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+    /// Graceful stop: no new connections; every connection is asked to close (WebSockets with 1001, idle
+    /// keep-alive connections at once, busy ones after their response); `done` runs when every connection is gone
+    /// or `grace` has passed (the rest are cut then).
+    void Shutdown(std::chrono::milliseconds grace, const std::function<void()>& done);
+
+  private:
+    asio::awaitable<void> AcceptLoop();
+
+    asio::io_context& io_;
+    const HttpSessionOptions session_options_;
+    const std::size_t max_connections_;
+    RequestHandler& handler_;
+    ConnectionRegistry& registry_;
+    tcp::acceptor acceptor_;
+    std::atomic<std::size_t> open_connections_{0};
+    std::atomic<bool> stopping_{false};
+};
+
+/// HOST:PORT (also [v6]:PORT and localhost) as an endpoint. Throws on a malformed one.
+tcp::endpoint ParseListenAddress(const std::string& listen);
+
+}  // namespace rooms

@@ -1,0 +1,93 @@
+#include "http/http_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "http/request_policy.h"
+#include "http/responses.h"
+
+namespace rooms {
+
+void HttpConnection::Shutdown() {
+    asio::post(executor_, [self = shared_from_this()] {
+        self->draining_ = true;
+        if (self->idle_ && !self->upgraded_) self->stream_.socket().close();
+    });
+}
+
+void HttpConnection::Abort() {
+    asio::post(executor_, [self = shared_from_this()] {
+        if (!self->upgraded_) self->stream_.socket().close();
+    });
+}
+
+HttpSessionOptions HttpSessionOptions::From(const HttpSettings& http) {
+    return {static_cast<std::size_t>(http.body_limit_bytes), static_cast<std::size_t>(http.header_limit_bytes),
+            std::chrono::seconds(http.request_timeout_s), SplitList(http.trusted_proxies)};
+}
+
+namespace {
+
+// The answer to a request that could not be read, or nullopt when the connection just ended.
+std::optional<Response> ReadErrorResponse(const beast::error_code& ec, const HttpSessionOptions& options) {
+    if (ec == http::error::body_limit)
+        return ErrorResponse(http::status::payload_too_large,
+                             "request body is larger than " + std::to_string(options.body_limit_bytes) + " bytes");
+    if (ec == http::error::header_limit)
+        return ErrorResponse(http::status::request_header_fields_too_large, "request headers are too large");
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message)
+        return ErrorResponse(http::status::bad_request, "malformed HTTP request");
+    return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<void> ServeHttp(tcp::socket socket, RequestHandler& handler, const HttpSessionOptions& options,
+                                ConnectionRegistry& registry, const std::atomic<bool>& stopping) {
+    beast::error_code ep_ec;
+    const auto endpoint = socket.remote_endpoint(ep_ec);
+    const std::string peer_ip = ep_ec ? "unknown" : endpoint.address().to_string();
+    auto conn = std::make_shared<HttpConnection>(std::move(socket), stopping);
+    ConnectionGuard registered(registry, conn);
+    beast::flat_buffer buffer;
+
+    while (!conn->draining_) {
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(options.body_limit_bytes);
+        parser.header_limit(static_cast<std::uint32_t>(options.header_limit_bytes));
+        conn->stream_.expires_after(options.request_timeout);
+        conn->idle_ = true;
+        auto [ec, n] = co_await http::async_read(conn->stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        conn->idle_ = false;
+        if (ec) {
+            if (std::optional<Response> res = ReadErrorResponse(ec, options)) {
+                spdlog::info("http {} malformed request: {} -> {}", peer_ip, ec.message(), res->result_int());
+                res->keep_alive(false);
+                res->prepare_payload();
+                co_await http::async_write(conn->stream_, *res, asio::as_tuple(asio::use_awaitable));
+            }
+            break;
+        }
+        Request req = parser.release();
+        const std::string client_ip = ClientIp(req, peer_ip, options.trusted_proxies);
+        const auto started = std::chrono::steady_clock::now();
+        Response res = co_await handler.Handle(req, client_ip, *conn);
+        if (conn->upgraded_) co_return;  // the WebSocket session owned the stream and has finished
+        res.version(req.version());
+        res.keep_alive(req.keep_alive() && !conn->draining_ && !stopping);
+        res.set(http::field::server, "rooms");
+        res.prepare_payload();
+        if (req.method() == http::verb::head) res.body().clear();
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        // The target's query is left out on purpose: access_token travels there.
+        const std::string_view target = req.target();
+        spdlog::info("http {} \"{} {}\" {} {:.1f}ms", client_ip, std::string_view(req.method_string()),
+                     target.substr(0, target.find('?')), res.result_int(), ms);
+        auto [wec, wn] = co_await http::async_write(conn->stream_, res, asio::as_tuple(asio::use_awaitable));
+        if (wec || !res.keep_alive()) break;
+    }
+    beast::error_code ignored;
+    conn->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace rooms

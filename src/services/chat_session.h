@@ -1,0 +1,65 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/rate_limiter.h"
+#include "domain/error.h"
+#include "domain/ports.h"
+#include "services/chat_service.h"
+#include "services/room_hub.h"
+
+namespace rooms {
+
+/// What every ChatSession of a gateway shares.
+struct ChatSessionDeps {
+    ChatService& chat;
+    RoomHub& hub;
+    Presence& presence;
+    RateLimiter& user_messages;  // chat.user_messages_per_s, keyed "user:<id>"
+};
+
+/// One connection's part in one room's chat: the use case behind a room WebSocket. The transport
+/// (http/websocket_session) only moves frames; what joining, sending and leaving mean is here:
+///
+///   Enter    joins the room's fan-out, then reads the history: live messages wait in the member's queue
+///            meanwhile and those the history already holds are discarded from it, so nothing is missed or doubled;
+///   Announce once the history frame is with the client: lists the connection as present (chat goes on without
+///            presence, e.g. Redis down) and publishes the join notice;
+///   Send     a text frame from the client: the per-user limit, validation, stamp and publish;
+///   Leave    leaves the fan-out and, once announced, presence, and publishes the leave notice.
+///
+/// Called by one strand at a time. Enter, Announce and Leave block (stores, presence): call them on a worker.
+class ChatSession {
+  public:
+    ChatSession(ChatSessionDeps deps, RoomId room, Principal who, ConnectionId connection);
+
+    /// The history to send first, newest first. Throws what the store throws (the session is then left).
+    std::vector<Message> Enter(const std::shared_ptr<HubMember>& member);
+    void Announce();
+    /// nullopt when the message went to the bus, else the error to show the sender (its message is the text of the
+    /// error frame). When the bus then refuses it, `on_refused` gets that error, on the bus's thread.
+    std::optional<Error> Send(std::string content, std::function<void(const Error&)> on_refused);
+    /// Idempotent; a no-op before Enter.
+    void Leave();
+
+    RoomId room() const { return room_; }
+    const Principal& who() const { return who_; }
+    const ConnectionId& connection() const { return connection_; }
+
+  private:
+    void Notify(MessageType type, std::string_view content);
+
+    ChatSessionDeps deps_;
+    const RoomId room_;
+    const Principal who_;
+    const ConnectionId connection_;
+    const std::string user_key_;  // this user's bucket in deps_.user_messages
+    const HubMember* member_ = nullptr;
+    bool announced_ = false;
+};
+
+}  // namespace rooms
