@@ -1,0 +1,75 @@
+# The prod stand: its own state (backend prefix rooms/prod), cluster and release.
+#   cd deploy/terraform/stands/prod && tofu init -backend-config=bucket=<state bucket> && tofu apply
+terraform {
+  required_version = ">= 1.10.0"
+  backend "gcs" {
+    prefix = "rooms/prod"
+  }
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 6.0"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 2.17"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.36"
+    }
+  }
+}
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+data "google_client_config" "current" {}
+
+module "stand" {
+  source               = "../../modules/stand"
+  stand                = "prod"
+  region               = var.region
+  node_pool_overrides  = var.node_pool_overrides
+  gateway_max_replicas = var.gateway_max_replicas
+}
+
+module "cluster" {
+  source                     = "../../modules/gke-cluster"
+  project_id                 = var.project_id
+  name                       = module.stand.name
+  location                   = module.stand.location
+  stand                      = "prod"
+  node_pools                 = module.stand.node_pools
+  deletion_protection        = module.stand.deletion_protection
+  network                    = var.network
+  subnetwork                 = var.subnetwork
+  master_authorized_networks = var.master_authorized_networks
+}
+
+provider "kubernetes" {
+  host                   = "https://${module.cluster.endpoint}"
+  token                  = data.google_client_config.current.access_token
+  cluster_ca_certificate = base64decode(module.cluster.ca_certificate)
+}
+
+provider "helm" {
+  kubernetes {
+    host                   = "https://${module.cluster.endpoint}"
+    token                  = data.google_client_config.current.access_token
+    cluster_ca_certificate = base64decode(module.cluster.ca_certificate)
+  }
+}
+
+module "rooms" {
+  source         = "../../modules/rooms-release"
+  stand          = "prod"
+  namespace      = module.stand.namespace
+  chart_values   = module.stand.chart_values
+  image_tag      = var.image_tag
+  jwt_secret     = var.jwt_secret
+  postgres_dsn   = var.postgres_dsn
+  redis_password = var.redis_password
+}
