@@ -1,3 +1,8 @@
+output "stand" {
+  description = "The stand (dev or prod), validated."
+  value       = var.stand
+}
+
 output "name" {
   description = "The cluster's name: <prefix>-<stand>."
   value       = local.name

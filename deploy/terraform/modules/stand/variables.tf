@@ -1,10 +1,10 @@
 variable "stand" {
-  description = "Which stand: dev or prod."
+  description = "Which stand: dev or prod (the root configuration passes its workspace's name)."
   type        = string
 
   validation {
     condition     = contains(["dev", "prod"], var.stand)
-    error_message = "The stand must be dev or prod."
+    error_message = "The stand must be dev or prod: select the workspace dev or prod (tofu workspace select -or-create prod)."
   }
 }
 

@@ -1,9 +1,12 @@
-# The prod stand: its own state (backend prefix rooms/prod), cluster and release.
-#   cd deploy/terraform/stands/prod && tofu init -backend-config=bucket=<state bucket> && tofu apply
+# One configuration, one workspace per stand: the workspace's name (dev or prod) is the stand, and each
+# workspace has its own state (gcs: <prefix>/<workspace>.tfstate), cluster and release.
+#   tofu init -backend-config=bucket=<state bucket>
+#   tofu workspace select -or-create prod
+#   tofu apply -var-file=prod.tfvars
 terraform {
   required_version = ">= 1.10.0"
   backend "gcs" {
-    prefix = "rooms/prod"
+    prefix = "rooms"
   }
   required_providers {
     google = {
@@ -29,19 +32,19 @@ provider "google" {
 data "google_client_config" "current" {}
 
 module "stand" {
-  source               = "../../modules/stand"
-  stand                = "prod"
+  source               = "./modules/stand"
+  stand                = terraform.workspace
   region               = var.region
   node_pool_overrides  = var.node_pool_overrides
   gateway_max_replicas = var.gateway_max_replicas
 }
 
 module "cluster" {
-  source                     = "../../modules/gke-cluster"
+  source                     = "./modules/gke-cluster"
   project_id                 = var.project_id
   name                       = module.stand.name
   location                   = module.stand.location
-  stand                      = "prod"
+  stand                      = module.stand.stand
   node_pools                 = module.stand.node_pools
   deletion_protection        = module.stand.deletion_protection
   network                    = var.network
@@ -64,8 +67,8 @@ provider "helm" {
 }
 
 module "rooms" {
-  source         = "../../modules/rooms-release"
-  stand          = "prod"
+  source         = "./modules/rooms-release"
+  stand          = module.stand.stand
   namespace      = module.stand.namespace
   chart_values   = module.stand.chart_values
   image_tag      = var.image_tag
