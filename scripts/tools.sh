@@ -7,13 +7,13 @@
 #                                  took (the figure in docs/CI.md); installs the result if TOOL was missing
 #   scripts/tools.sh list          every tool, its version, and whether it is built
 # TOOL: helm kubeconform actionlint kube-apiserver kube-scheduler kube-controller-manager kwok tofu
-#       controller-gen jaeger centrifugo pebble etcd checkov k8s-schemas crd-schemas
+#       controller-gen jaeger centrifugo pebble etcd checkov k8s-schemas crd-schemas kwok-stages
 #
 # Layout (ROOMS_CACHE_DIR, default ~/.cache/rooms):
 #   tools/<tool>-<version>/bin/   the executables; the directory appears only once the build succeeded
 #   tools/.locks/<tool>.lock      one flock per tool: concurrent callers wait for one build
 #   go/{mod,cache}                GOMODCACHE and GOCACHE shared by every tool (GOPATH is go/)
-#   venv/checkov-<version>/       checkov's virtualenv
+#   venv/checkov-<version>/       checkov's virtualenv (tools/checkov-<version>/bin/checkov links to it)
 #   cold-times.tsv                tool, version, seconds of each `cold` measurement
 # Every `go build`/`go install` and `pip install` runs under the machine-wide build lock (rooms-build-lock).
 set -euo pipefail
@@ -40,9 +40,9 @@ JAEGER_VERSION=v1.76.0
 CENTRIFUGO_VERSION=v6.9.1
 PEBBLE_VERSION=v2.10.3
 CHECKOV_VERSION=3.3.30
-FLUX_SOURCE_VERSION=v1.10.1       # source-controller: GitRepository CRD
-FLUX_KUSTOMIZE_VERSION=v1.10.1    # kustomize-controller: Kustomization CRD
-FLUX_HELM_API_VERSION=v1.7.1      # helm-controller/api: HelmRelease types
+FLUX_SOURCE_VERSION=v1.9.6        # source-controller: GitRepository CRD (v1.10 needs Go 1.27)
+FLUX_KUSTOMIZE_VERSION=v1.9.6     # kustomize-controller: Kustomization CRD
+FLUX_HELM_API_VERSION=v1.6.5      # helm-controller/api: HelmRelease types
 PROMETHEUS_OPERATOR_VERSION=v0.85.0  # ServiceMonitor CRD
 
 log() { printf 'tools: %s\n' "$*" >&2; }
@@ -68,6 +68,7 @@ version_of() {
         checkov) echo $CHECKOV_VERSION ;;
         etcd) echo debian ;;
         k8s-schemas) echo $KUBE_VERSION ;;
+        kwok-stages) echo $KWOK_VERSION ;;
         crd-schemas) echo "flux-$FLUX_SOURCE_VERSION-$FLUX_KUSTOMIZE_VERSION-$FLUX_HELM_API_VERSION-promop-$PROMETHEUS_OPERATOR_VERSION" ;;
         *) log "unknown tool: $1"; return 2 ;;
     esac
@@ -129,11 +130,17 @@ build_kubernetes() {
         k8s.io/kubernetes/cmd/kube-controller-manager
 }
 
+# A virtualenv is not relocatable (its scripts name its interpreter by path), so it is made where it stays,
+# venv/checkov-<version>, and removed again if the install fails; the cache entry only links to it.
 build_checkov() {
-    local dest=$1
-    python3 -m venv "$dest/venv" || return 1
-    build_lock "$dest/venv/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION" || return 1
-    mkdir -p "$dest/bin" && ln -s ../venv/bin/checkov "$dest/bin/checkov"
+    local dest=$1 venv=$CACHE/venv/checkov-$CHECKOV_VERSION
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv" ||
+        ! build_lock "$venv/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"; then
+        rm -rf "$venv"
+        return 1
+    fi
+    mkdir -p "$dest/bin" && ln -s "$venv/bin/checkov" "$dest/bin/checkov"
 }
 
 # Kubernetes' own OpenAPI document (api/openapi-spec/swagger.json in the k8s.io/kubernetes module) turned into
@@ -160,9 +167,22 @@ build_crd_schemas() {
         "$kus/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml" \
         "$promop/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$dest/crds/" || return 1
     cp -r "$helm/." "$dest/helm-api/" && chmod -R u+w "$dest/helm-api" || return 1
-    (cd "$dest/helm-api" && build_lock "$gen" crd paths=./... output:crd:dir="$dest/crds") || return 1
+    # A generator run of some seconds, not a build: at the lowest priority rather than queued behind builds.
+    (cd "$dest/helm-api" && nice -n 19 "$gen" crd paths=./... output:crd:dir="$dest/crds") || return 1
     rm -rf "$dest/helm-api"
     python3 "$ROOT/scripts/kube-schemas.py" crds "$dest/bin" "$dest"/crds/*.yaml
+}
+
+# kwok's stages as its module ships them: nodes initialized Ready and kept so by a lease heartbeat (without
+# it the node lifecycle controller marks them NotReady after 40 s and taints them), pods Running and Ready at
+# once, Job pods Succeeded, deleted pods removed.
+build_kwok_stages() {
+    local dest=$1 dir f
+    dir=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION") || return 1
+    mkdir -p "$dest/bin" || return 1
+    for f in "$dir"/kustomize/stage/node/{fast,heartbeat-with-lease}/*.yaml "$dir"/kustomize/stage/pod/fast/*.yaml; do
+        [[ $(basename "$f") == kustomization.yaml ]] || cp "$f" "$dest/bin/" || return 1
+    done
 }
 
 build_tool() {  # tool dest
@@ -187,6 +207,7 @@ build_tool() {  # tool dest
         checkov) build_checkov "$dest" ;;
         k8s-schemas) build_k8s_schemas "$dest" ;;
         crd-schemas) build_crd_schemas "$dest" ;;
+        kwok-stages) build_kwok_stages "$dest" ;;
         *) log "unknown tool: $tool"; return 2 ;;
     esac
 }
@@ -194,7 +215,7 @@ build_tool() {  # tool dest
 # The executable (or, for the schemas, the directory) of a built tool.
 result_of() {  # tool entry-dir
     case $1 in
-        k8s-schemas | crd-schemas) echo "$2/bin" ;;
+        k8s-schemas | crd-schemas | kwok-stages) echo "$2/bin" ;;
         *) echo "$2/bin/$1" ;;
     esac
 }
@@ -271,7 +292,7 @@ cold_build() {
 }
 
 ALL=(helm kubeconform actionlint kube-apiserver kube-scheduler kube-controller-manager kwok tofu controller-gen
-    jaeger centrifugo pebble etcd checkov k8s-schemas crd-schemas)
+    jaeger centrifugo pebble etcd checkov k8s-schemas crd-schemas kwok-stages)
 
 case ${1:-} in
     path)

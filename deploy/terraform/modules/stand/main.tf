@@ -34,7 +34,7 @@ locals {
 
   pools = {
     for name, pool in local.base.pools : name => merge(pool, {
-      for k, v in lookup(var.node_pool_overrides, name, {}) : k => v if v != null
+      for k, v in try(var.node_pool_overrides[name], {}) : k => v if v != null
     })
   }
 
