@@ -50,6 +50,7 @@ module "cluster" {
   network                    = var.network
   subnetwork                 = var.subnetwork
   master_authorized_networks = var.master_authorized_networks
+  rbac_security_group        = var.rbac_security_group
 }
 
 provider "kubernetes" {

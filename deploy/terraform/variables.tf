@@ -26,6 +26,11 @@ variable "master_authorized_networks" {
   }))
 }
 
+variable "rbac_security_group" {
+  description = "gke-security-groups@<domain>: Google Groups for Kubernetes RBAC."
+  type        = string
+}
+
 variable "node_pool_overrides" {
   description = "Changes to the stand's node pools (module stand)."
   type = map(object({

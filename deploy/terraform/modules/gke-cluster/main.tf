@@ -38,6 +38,11 @@ resource "google_container_cluster" "this" {
     }
   }
 
+  # Kubernetes RBAC may name Google Groups, members of this one.
+  authenticator_groups_config {
+    security_group = var.rbac_security_group
+  }
+
   master_auth {
     client_certificate_config {
       issue_client_certificate = false

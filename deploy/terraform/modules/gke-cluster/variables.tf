@@ -58,3 +58,13 @@ variable "master_authorized_networks" {
     display_name = string
   }))
 }
+
+variable "rbac_security_group" {
+  description = "The gke-security-groups@<domain> Google Group whose nested groups RBAC bindings may name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^gke-security-groups@[a-z0-9.-]+$", var.rbac_security_group))
+    error_message = "It must be gke-security-groups@<your domain>."
+  }
+}
