@@ -53,17 +53,26 @@ module "cluster" {
   rbac_security_group        = var.rbac_security_group
 }
 
+# How the kubernetes and helm providers reach the new cluster.
+locals {
+  cluster = {
+    host  = "https://${module.cluster.endpoint}"
+    token = data.google_client_config.current.access_token
+    ca    = base64decode(module.cluster.ca_certificate)
+  }
+}
+
 provider "kubernetes" {
-  host                   = "https://${module.cluster.endpoint}"
-  token                  = data.google_client_config.current.access_token
-  cluster_ca_certificate = base64decode(module.cluster.ca_certificate)
+  host                   = local.cluster.host
+  token                  = local.cluster.token
+  cluster_ca_certificate = local.cluster.ca
 }
 
 provider "helm" {
   kubernetes {
-    host                   = "https://${module.cluster.endpoint}"
-    token                  = data.google_client_config.current.access_token
-    cluster_ca_certificate = base64decode(module.cluster.ca_certificate)
+    host                   = local.cluster.host
+    token                  = local.cluster.token
+    cluster_ca_certificate = local.cluster.ca
   }
 }
 
