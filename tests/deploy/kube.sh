@@ -4,7 +4,7 @@
 # kwok marks the scheduled pods Running and Ready, and Job pods Succeeded). Asserts that the API server accepts
 # every object of the dev, prod and test renders, that `helm install` runs the hook Jobs and creates every
 # object, that the scheduler puts one pod of each role per node, that the HPA raises the gateways to its minimum,
-# that a 4th gateway stays Pending for anti-affinity (and is placed once it is preferred), and that
+# that a 4th gateway stays Pending for anti-affinity (and a release with preferred places 4 on 3 nodes), and that
 # `helm upgrade` and `helm uninstall` work. Every process it starts is stopped on exit. "N passed, M failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
