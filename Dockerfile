@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The `rooms` image: one binary for every role (all | websocket | consumer), the PostgreSQL migrations and
-# the web UI. Build from the repository root:
+# the web UI; the image of docker-compose.yaml and of the Helm chart (deploy/helm/rooms, whose appVersion is
+# its tag). Build from the repository root:
 #   docker build -t rooms:local .
 # Run the all-in-one server (SQLite and a generated JWT key in the /data volume):
 #   docker run --rm -p 8080:8080 -v rooms-data:/data rooms:local
@@ -84,7 +85,9 @@ WORKDIR /data
 VOLUME /data
 EXPOSE 8080
 # Liveness of the default command (port 8080). The consumer role answers on its own listen address:
-# deploy/docker-compose.yaml sets the check per service.
+# deploy/docker-compose.yaml sets the check per service. On Kubernetes the chart's probes (/readyz, /healthz on
+# each role's port) take its place, and the chart runs the image as this uid 10001 with a read-only root file
+# system: rooms writes only to /data and /tmp, which the chart mounts as emptyDirs.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1
 # Role all: API, WebSocket gateway, web UI and SQLite storage in one process.

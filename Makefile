@@ -8,7 +8,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-rooms build-web run test test-lint test-unit test-e2e test-postman test-web \
-	test-integration test-bench test-fuzz test-cluster test-sanitizers lint docs \
+	test-integration test-bench test-fuzz test-cluster test-sanitizers test-deploy test-kube lint docs \
 	cluster-up cluster-down services-up services-down bench bench-smoke clean
 
 all: build
@@ -44,6 +44,14 @@ test: setup build
 
 test-lint test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster test-sanitizers: build
 	@./scripts/test.sh $(@:test-%=%)
+
+## The Helm chart, Flux, workflows and OpenTofu (static; needs build/rooms for the config check), and the chart
+## on a local Kubernetes control plane. Tools are built once into ~/.cache/rooms (scripts/tools.sh).
+test-deploy: build-server
+	@./scripts/test.sh deploy
+
+test-kube:
+	@./scripts/test.sh kube
 
 ## The distributed topology on loopback: PostgreSQL, Redis, Kafka, 2 websocket + 2 consumer, nginx on :8080.
 cluster-up: setup build

@@ -26,6 +26,7 @@ free_port() {
 }
 
 # apt_install PACKAGE...: installs those not installed yet (one apt-get update first), with sudo when not root.
+# apt's output goes to stderr: callers may print a result on stdout (scripts/tools.sh path).
 apt_install() {
     local missing=() p
     for p in "$@"; do
@@ -34,6 +35,6 @@ apt_install() {
     ((${#missing[@]})) || return 0
     log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    $SUDO apt-get update -qq >&2
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [lint|unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz ...]
+# Usage: scripts/test.sh [lint|unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz|deploy|kube ...]
 # (the cluster tier also runs the fault tests; default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ LOG_PREFIX=test
 . scripts/lib.sh
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(lint unit e2e postman web bench integration cluster sanitizers fuzz)
+((${#tiers[@]})) || tiers=(lint unit e2e postman web bench integration cluster sanitizers fuzz deploy kube)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -215,6 +215,16 @@ for tier in "${tiers[@]}"; do
             scripts/cluster.sh down || true
             services_started=0
             rm -rf "$out"
+            ;;
+        deploy | kube)
+            # deploy: the Helm chart, Flux, workflows and OpenTofu checked statically (tests/deploy/static.sh);
+            # kube: the chart on a local Kubernetes control plane with kwok nodes (tests/deploy/kube.sh).
+            script=tests/deploy/static.sh
+            [[ $tier == kube ]] && script=tests/deploy/kube.sh
+            out=$(mktemp)
+            "$script" 2>&1 | tee "$out"
+            record_summary_line "$tier ($script)" "$out"
+            rm -f "$out"
             ;;
         *)
             echo "unknown tier: $tier" >&2
