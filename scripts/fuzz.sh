@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_http_request fuzz_json_body fuzz_jwt fuzz_ws_message fuzz_config)
+((${#targets[@]})) || targets=(fuzz_http_request fuzz_json_body fuzz_jwt fuzz_ws_message fuzz_ws_frames fuzz_config)
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
     echo "usage: scripts/fuzz.sh [SECONDS] [TARGET ...]" >&2
     exit 2

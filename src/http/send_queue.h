@@ -1,12 +1,12 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "domain/types.h"
 #include "services/room_hub.h"
@@ -31,6 +31,9 @@ class SendQueue {
     /// The next frame, or nullopt when empty; an empty Pop marks the writer idle, so the next Push
     /// answers kWakeWriter.
     std::optional<OutboundFrame> Pop();
+    /// Moves every queued frame, in order, to the end of `out` (one lock for the lot, so the writer can send them in
+    /// one write); when there is none, marks the writer idle like an empty Pop. False when nothing was moved.
+    bool TakeAll(std::vector<OutboundFrame>& out);
 
     /// Drops queued frames whose message id is in `ids` (already sent in the history frame).
     void Discard(const std::unordered_set<MessageId>& ids);
@@ -42,9 +45,13 @@ class SendQueue {
     std::size_t size() const;
 
   private:
+    void Clear();  // under mu_
+
     const std::size_t capacity_;
     mutable std::mutex mu_;
-    std::deque<OutboundFrame> frames_;
+    // frames_[head_..] are queued. A vector, not a deque: an idle connection's empty queue allocates nothing.
+    std::vector<OutboundFrame> frames_;
+    std::size_t head_ = 0;
     bool writer_idle_ = false;  // the writer starts after the history frame and pops first
     bool closed_ = false;
     bool overflowed_ = false;

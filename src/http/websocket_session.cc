@@ -7,50 +7,57 @@
 namespace rooms {
 
 namespace {
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kCloseGrace = std::chrono::seconds(5);
 // A client whose queue overflowed is not reading: its close frame waits behind a stuck write, so do not wait long
 // for it.
 constexpr auto kOverflowCloseGrace = std::chrono::milliseconds(500);
+// The smallest read; a frame whose header says it is longer gets a buffer its size.
+constexpr std::size_t kReadChunk = 1024;
+// Buffers larger than this are given back once empty, so an idle connection holds little.
+constexpr std::size_t kKeepBufferBytes = 4096;
+
 }  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
+WebSocketSession::WebSocketSession(tcp::socket socket, WebSocketDeps deps, Principal who, RoomId room,
                                    ConnectionId connection_id, std::string client_ip)
-    : ws_(std::move(stream)),
+    : socket_(std::move(socket)),
       deps_(deps),
       chat_(deps.chat, room, std::move(who), std::move(connection_id)),
       client_ip_(std::move(client_ip)),
       queue_(static_cast<std::size_t>(deps.settings.send_queue_messages)),
-      wake_(ws_.get_executor()),
-      close_deadline_(ws_.get_executor()) {}
+      timer_(socket_.get_executor()) {}
+
+asio::awaitable<bool> WebSocketSession::Handshake(Request request) {
+    // Beast answers the upgrade (or refuses it with the HTTP error a client expects); the frames are ours after.
+    websocket::stream<tcp::socket&, false> ws(socket_);
+    websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.handshake_timeout = kHandshakeTimeout;
+    ws.set_option(timeouts);
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "rooms"); }));
+    auto [ec] = co_await ws.async_accept(request, asio::as_tuple(asio::use_awaitable));
+    if (ec)
+        spdlog::info("ws {} room={} user={} handshake failed: {}", client_ip_, chat_.room(), chat_.who().user_id,
+                     ec.message());
+    co_return !ec;
+}
 
 asio::awaitable<void> WebSocketSession::Run(Request request) {
     auto self = shared_from_this();
     const RoomId room = chat_.room();
     const UserId user = chat_.who().user_id;
     const ConnectionId& conn = chat_.connection();
-    beast::get_lowest_layer(ws_).expires_never();
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = std::chrono::seconds(10);
-    // Beast pings after half the idle time without traffic and drops the peer after the whole of it.
-    timeouts.idle_timeout = std::chrono::seconds(deps_.settings.ping_interval_s) * 2;
-    timeouts.keep_alive_pings = true;
-    ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "rooms"); }));
-    ws_.read_message_max(static_cast<std::size_t>(deps_.settings.max_frame_bytes));
+    if (!co_await Handshake(std::move(request))) co_return;
 
-    auto [ec] = co_await ws_.async_accept(request, asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-        spdlog::info("ws {} room={} user={} handshake failed: {}", client_ip_, room, user, ec.message());
-        co_return;
-    }
     // Over a cap the client still gets a WebSocket, to read the reason from its close frame (browsers see no HTTP
     // status of a refused handshake).
     if (auto why = deps_.caps.Acquire(client_ip_, user)) {
         spdlog::info("ws {} room={} user={} refused: {}", client_ip_, room, user, *why);
-        ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(5), kCloseGrace, false});
-        co_await ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, *why),
-                                 asio::as_tuple(asio::use_awaitable));
+        started_ = true;
+        CloseWith(WsCloseCode::kPolicyViolation, *why);
+        co_await ReadLoop();
+        timer_.cancel();
         co_return;
     }
     struct CapsRelease {
@@ -63,12 +70,13 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
 
     try {
         auto history = co_await RunBlocking(deps_.store_pool, [&] { return chat_.Enter(self); });
-        const std::string frame = SerializeHistory(history);
-        ws_.text(true);
-        auto [wec, n] = co_await ws_.async_write(asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
-        if (!wec) {
+        AppendWsFrame(out_, WsOpcode::kText, SerializeHistory(history));
+        auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
+        if (!wec && !cut_) {
             co_await RunBlocking(deps_.store_pool, [&] { chat_.Announce(); });
-            asio::co_spawn(ws_.get_executor(), WriteLoop(), asio::detached);
+            started_ = true;
+            ArmKeepAlive();
+            Flush();  // what the hub queued meanwhile, and a close asked for meanwhile
             co_await ReadLoop();
         }
     } catch (const std::exception& e) {
@@ -76,64 +84,175 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
     }
 
     queue_.Close();
-    WakeWriter();
-    close_deadline_.cancel();
+    timer_.cancel();
     try {
         co_await RunBlocking(deps_.store_pool, [&] { chat_.Leave(); });
     } catch (const std::exception& e) {
         spdlog::error("ws room={} conn={}: leaving: {}", room, conn, e.what());
     }
-    const auto reason = ws_.reason();
     spdlog::info("ws close {} room={} user={} conn={} code={} received={}{}", client_ip_, room, user, conn,
-                 static_cast<int>(reason.code), received_, queue_.overflowed() ? " (send queue overflow)" : "");
+                 static_cast<int>(close_code_), received_, queue_.overflowed() ? " (send queue overflow)" : "");
+    Cut();
 }
 
 asio::awaitable<void> WebSocketSession::ReadLoop() {
+    WsFrameParser parser(static_cast<std::size_t>(deps_.settings.max_frame_bytes));
     beast::flat_buffer buffer;
     for (;;) {
-        auto [ec, n] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+        if (!peer_closed_ && !failed_) {
+            const auto* bytes = static_cast<const char*>(buffer.data().data());
+            std::string_view data(bytes, buffer.size());
+            for (;;) {
+                WsEvent event = parser.Next(data);
+                if (event.kind == WsEvent::Kind::kNeedMore) break;
+                OnEvent(event);
+                if (peer_closed_ || failed_) break;  // nothing after a close or an error is read
+            }
+            buffer.consume(buffer.size() - data.size());
+        } else {
+            buffer.consume(buffer.size());
+        }
+        if (buffer.size() == 0 && buffer.capacity() > kKeepBufferBytes) buffer.shrink_to_fit();
+        const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
+        auto [ec, n] = co_await socket_.async_read_some(buffer.prepare(std::max(need, kReadChunk)),
+                                                        asio::as_tuple(asio::use_awaitable));
         if (ec) {
-            // Beast has already answered a close, an oversized frame (1009) or invalid UTF-8 (1007).
-            if (ec != websocket::error::closed && ec != asio::error::operation_aborted)
+            if (ec != asio::error::eof && ec != asio::error::operation_aborted)
                 spdlog::debug("ws conn={} read ended: {}", chat_.connection(), ec.message());
             co_return;
         }
-        if (!ws_.got_text()) {
-            CloseWith(websocket::close_code::unknown_data, "binary frames are not supported");
-            buffer.consume(buffer.size());
-            continue;  // read until the peer answers the close
-        }
-        if (closing_) {
-            buffer.consume(buffer.size());
-            continue;
-        }
-        ++received_;
-        std::string content = beast::buffers_to_string(buffer.data());
-        buffer.consume(buffer.size());
-        std::weak_ptr<WebSocketSession> weak = weak_from_this();
-        auto refused = chat_.Send(std::move(content), [weak](const Error& err) {
-            if (auto self = weak.lock()) self->SendError(err.message);
-        });
-        if (refused) SendError(refused->message);
+        buffer.commit(n);
+        read_since_tick_ = true;
     }
 }
 
-asio::awaitable<void> WebSocketSession::WriteLoop() {
-    auto self = shared_from_this();
-    for (;;) {
-        auto frame = queue_.Pop();
-        if (!frame) {
-            if (queue_.closed()) co_return;
-            wake_.expires_at(asio::steady_timer::time_point::max());
-            co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-            continue;
-        }
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame->data), asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            queue_.Close();
-            co_return;
-        }
+void WebSocketSession::OnEvent(WsEvent& event) {
+    switch (event.kind) {
+        case WsEvent::Kind::kNeedMore:
+        case WsEvent::Kind::kPong:
+            return;
+        case WsEvent::Kind::kPing:
+            QueueControl(WsOpcode::kPong, event.payload);
+            return;
+        case WsEvent::Kind::kBinary:
+            CloseWith(WsCloseCode::kUnsupportedData, "binary frames are not supported");
+            return;
+        case WsEvent::Kind::kError:
+            spdlog::debug("ws conn={}: {}", chat_.connection(), event.payload);
+            failed_ = true;
+            CloseWith(event.code, event.payload);
+            return;
+        case WsEvent::Kind::kClose:
+            peer_closed_ = true;
+            if (!close_queued_) {
+                CloseWith(event.code, event.payload);  // the echo (§5.5.1)
+            } else if (close_sent_) {
+                FinishClosing();
+            }
+            return;
+        case WsEvent::Kind::kText:
+            break;
     }
+    if (close_queued_) return;  // closing: messages are no longer taken
+    ++received_;
+    std::weak_ptr<WebSocketSession> weak = weak_from_this();
+    auto refused = chat_.Send(std::move(event.payload), [weak](const Error& err) {
+        if (auto self = weak.lock()) self->SendError(err.message);
+    });
+    if (refused) SendError(refused->message);
+}
+
+void WebSocketSession::Flush() {
+    if (writing_ || !started_ || cut_) return;
+    out_.clear();
+    if (!close_queued_ && queue_.TakeAll(batch_)) {
+        // Pings and pongs first, then the frames in queue order.
+        out_.swap(control_);
+        for (const auto& frame : batch_) AppendWsFrame(out_, WsOpcode::kText, *frame.data);
+        batch_.clear();
+    } else {
+        out_.swap(control_);
+        close_in_flight_ = close_queued_ && !close_sent_ && !out_.empty();
+    }
+    if (out_.empty()) {
+        if (out_.capacity() > kKeepBufferBytes) std::string().swap(out_);  // idle: give the burst's buffer back
+        if (batch_.capacity() > 64) std::vector<OutboundFrame>().swap(batch_);
+        return;
+    }
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](const beast::error_code& ec, std::size_t) { self->OnWritten(ec); });
+}
+
+void WebSocketSession::OnWritten(const beast::error_code& ec) {
+    writing_ = false;
+    if (ec) {
+        Cut();
+        return;
+    }
+    if (close_in_flight_) {
+        close_in_flight_ = false;
+        close_sent_ = true;
+        if (peer_closed_ || failed_) FinishClosing();
+        return;  // nothing follows a close frame
+    }
+    Flush();
+}
+
+void WebSocketSession::QueueControl(WsOpcode opcode, std::string_view payload) {
+    if (close_queued_) return;
+    AppendWsFrame(control_, opcode, payload);
+    Flush();
+}
+
+void WebSocketSession::CloseWith(WsCloseCode code, std::string_view reason) {
+    if (close_queued_ || cut_) return;
+    close_queued_ = true;
+    close_code_ = code;
+    queue_.Close();
+    AppendWsFrame(control_, WsOpcode::kClose, WsClosePayload(code, reason));
+    timer_.expires_after(queue_.overflowed() ? kOverflowCloseGrace : kCloseGrace);
+    timer_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+        if (!ec) self->Cut();  // the peer did not let the close through, or did not end the connection
+    });
+    Flush();
+}
+
+void WebSocketSession::FinishClosing() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);  // the reader sees the peer's end, or the deadline cuts
+}
+
+void WebSocketSession::Cut() {
+    if (cut_) return;
+    cut_ = true;
+    beast::error_code ignored;
+    socket_.close(ignored);
+}
+
+void WebSocketSession::ArmKeepAlive() {
+    timer_.expires_after(std::chrono::seconds(deps_.settings.ping_interval_s));
+    timer_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+        if (!ec) self->OnKeepAlive();
+    });
+}
+
+// A connection that sent nothing for a ping interval is pinged; one that answers nothing for another is dropped.
+void WebSocketSession::OnKeepAlive() {
+    if (close_queued_ || cut_) return;  // the timer is the closing deadline now
+    if (read_since_tick_) {
+        read_since_tick_ = false;
+        pinged_ = false;
+    } else if (!pinged_) {
+        pinged_ = true;
+        QueueControl(WsOpcode::kPing, {});
+    } else {
+        spdlog::info("ws conn={} user={}: no answer to a ping, dropping the connection", chat_.connection(),
+                     chat_.who().user_id);
+        Cut();
+        return;
+    }
+    ArmKeepAlive();
 }
 
 bool WebSocketSession::Deliver(const OutboundFrame& frame) {
@@ -141,13 +260,13 @@ bool WebSocketSession::Deliver(const OutboundFrame& frame) {
         case SendQueue::PushResult::kQueued:
             return true;
         case SendQueue::PushResult::kWakeWriter:
-            WakeWriter();
+            asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Flush(); });
             return true;
         case SendQueue::PushResult::kOverflow:
             spdlog::warn("ws conn={} user={}: send queue full, disconnecting the slow client", chat_.connection(),
                          chat_.who().user_id);
-            asio::post(ws_.get_executor(), [self = shared_from_this()] {
-                self->CloseWith(websocket::close_code::policy_error, "send queue full: the client reads too slowly");
+            asio::post(socket_.get_executor(), [self = shared_from_this()] {
+                self->CloseWith(WsCloseCode::kPolicyViolation, "send queue full: the client reads too slowly");
             });
             return false;
         case SendQueue::PushResult::kClosed:
@@ -160,37 +279,19 @@ void WebSocketSession::SendError(std::string_view message) {
     (void)Deliver({std::make_shared<const std::string>(SerializeWsError(message)), 0});
 }
 
-void WebSocketSession::WakeWriter() {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
-}
-
 void WebSocketSession::Shutdown() {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
-        self->CloseWith(websocket::close_code::going_away, "server shutting down");
-    });
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->CloseWith(WsCloseCode::kGoingAway, "server shutting down"); });
 }
 
 void WebSocketSession::Abort() {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { beast::get_lowest_layer(self->ws_).close(); });
-}
-
-void WebSocketSession::CloseWith(websocket::close_code code, const std::string& reason) {
-    if (closing_) return;
-    closing_ = true;
-    queue_.Close();
-    wake_.cancel();
-    auto self = shared_from_this();
-    close_deadline_.expires_after(queue_.overflowed() ? kOverflowCloseGrace : kCloseGrace);
-    close_deadline_.async_wait([self](beast::error_code ec) {
-        if (!ec) beast::get_lowest_layer(self->ws_).close();  // the peer did not let the close through
-    });
-    ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {});
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Cut(); });
 }
 
 asio::awaitable<void> RoomSockets::Upgrade(beast::tcp_stream stream, Request request, RequestContext& ctx) {
     const ConnectionId id = std::to_string(node_id_) + ":" + std::to_string(++next_connection_);
-    auto session =
-        std::make_shared<WebSocketSession>(std::move(stream), deps_, *ctx.principal, ctx.room->id, id, ctx.client_ip);
+    auto session = std::make_shared<WebSocketSession>(stream.release_socket(), deps_, *ctx.principal, ctx.room->id, id,
+                                                      ctx.client_ip);
     co_await session->Run(std::move(request));
 }
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/settings.h"
 #include "http/asio.h"
@@ -10,6 +11,7 @@
 #include "http/connection_caps.h"
 #include "http/router.h"
 #include "http/send_queue.h"
+#include "http/ws_frames.h"
 #include "services/chat_session.h"
 #include "services/room_hub.h"
 
@@ -24,13 +26,16 @@ struct WebSocketDeps {
     const ChatSettings& settings;  // max_frame_bytes, send_queue_messages, ping_interval_s
 };
 
-/// The transport of one client in one room: the WebSocket handshake, the connection caps, the history frame, then
-/// its reader hands every text frame to the ChatSession and its single writer drains a bounded SendQueue fed by
-/// the hub. Both run as coroutines on the connection's strand. What the frames mean is ChatSession's business.
+/// The transport of one client in one room: the WebSocket handshake (Beast's), the connection caps, the history
+/// frame, then RFC 6455 framing of its own over the socket. The reader hands every text message to the ChatSession;
+/// the writer sends everything that is waiting — control frames first, then every queued frame — in one gather
+/// write, so a busy connection costs one system call per batch instead of one per frame (one message per frame on
+/// the wire all the same). Everything runs on the connection's strand; the hub only pushes to the SendQueue and
+/// posts one wake-up when the writer is idle. What the frames mean is ChatSession's business.
 class WebSocketSession : public HubMember, public Connection, public std::enable_shared_from_this<WebSocketSession> {
   public:
-    WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
-                     ConnectionId connection_id, std::string client_ip);
+    WebSocketSession(tcp::socket socket, WebSocketDeps deps, Principal who, RoomId room, ConnectionId connection_id,
+                     std::string client_ip);
 
     /// Completes the upgrade and serves the client until the connection ends.
     asio::awaitable<void> Run(Request request);
@@ -41,24 +46,49 @@ class WebSocketSession : public HubMember, public Connection, public std::enable
     void Abort() override;
 
   private:
+    asio::awaitable<bool> Handshake(Request request);
+    /// Reads frames until the connection ends; after a close (ours or the peer's) it reads on only to see the end.
     asio::awaitable<void> ReadLoop();
-    asio::awaitable<void> WriteLoop();
-    /// Sends a close frame with `code` (after the write in flight); the socket is cut if it takes longer than a few
-    /// seconds. Runs on the strand.
-    void CloseWith(websocket::close_code code, const std::string& reason);
-    void SendError(std::string_view message);
-    void WakeWriter();
+    void OnEvent(WsEvent& event);
 
-    websocket::stream<beast::tcp_stream> ws_;
+    /// Starts a write of everything pending unless one is in flight or the writer has not started. Strand only.
+    void Flush();
+    void OnWritten(const beast::error_code& ec);
+    /// A ping or pong for the next write (none after the close).
+    void QueueControl(WsOpcode opcode, std::string_view payload);
+    /// Starts the closing handshake with `code`: the queue is dropped, the close frame goes next, and the socket is
+    /// cut if the peer has not ended the connection within a few seconds. Strand only.
+    void CloseWith(WsCloseCode code, std::string_view reason);
+    /// Half-closes once both close frames have passed (or the peer broke the protocol), so the peer sees the end.
+    void FinishClosing();
+    void Cut();
+    void ArmKeepAlive();
+    void OnKeepAlive();
+    void SendError(std::string_view message);
+
+    tcp::socket socket_;
     WebSocketDeps deps_;
     ChatSession chat_;
     const std::string client_ip_;
-
     SendQueue queue_;
-    asio::steady_timer wake_;  // the idle writer waits on it; cancel() wakes it
-    asio::steady_timer close_deadline_;
-    bool closing_ = false;        // strand only
-    std::uint64_t received_ = 0;  // strand only
+    asio::steady_timer timer_;  // keep-alive ticks while open, the closing deadline after
+
+    // Strand only.
+    std::vector<OutboundFrame> batch_;  // taken from the queue for the next write
+    std::string out_;                   // the bytes of the write in flight
+    std::string control_;               // control frames for the next write
+    std::uint64_t received_ = 0;
+    WsCloseCode close_code_ = WsCloseCode::kNone;  // what the log reports
+    bool started_ = false;                         // the history frame has gone: the writer may send
+    bool writing_ = false;
+    bool close_queued_ = false;     // our close frame is in control_, in flight or sent
+    bool close_in_flight_ = false;  // ...in the write in flight
+    bool close_sent_ = false;
+    bool peer_closed_ = false;
+    bool failed_ = false;  // the peer broke the protocol: no closing handshake to wait for
+    bool cut_ = false;
+    bool read_since_tick_ = false;
+    bool pinged_ = false;
 };
 
 /// The gateway's room WebSockets: the Dispatcher's WebSocketUpgrade for the room route. Names each connection

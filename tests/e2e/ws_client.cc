@@ -59,8 +59,9 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
 
     ws_.auto_fragment(false);         // a message is one frame, so frame limits can be tested
     ws_.read_message_max(64u << 20);  // the client accepts anything the server sends
-    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view payload) {
         if (kind == websocket::frame_type::ping) ++pings_;
+        if (kind == websocket::frame_type::pong) pong_payloads_.emplace_back(payload.data(), payload.size());
     });
     const std::string auth = options.authorization, origin = options.origin;
     ws_.set_option(websocket::stream_base::decorator([auth, origin](websocket::request_type& req) {
@@ -196,6 +197,23 @@ bool WsClient::SendRaw(std::string_view bytes, std::chrono::milliseconds timeout
     return !ec;
 }
 
+bool WsClient::Ping(std::string_view payload, std::chrono::milliseconds timeout) {
+    if (!connected_) return false;
+    bool done = false;
+    beast::error_code ec;
+    ws_.async_ping(websocket::ping_data(payload.data(), payload.size()), [&](beast::error_code e) {
+        ec = e;
+        done = true;
+    });
+    if (!RunUntil(
+            ioc_, [&] { return done; }, Clock::now() + timeout)) {
+        error_ = "ping timed out";
+        return false;
+    }
+    if (ec) error_ = "ping: " + ec.message();
+    return !ec;
+}
+
 bool WsClient::WaitForPing(std::chrono::milliseconds timeout) {
     if (!connected_) return false;
     const int before = pings_;
@@ -213,6 +231,7 @@ void WsClient::Close(websocket::close_code code, std::chrono::milliseconds timeo
         ws_.async_close(code, [&](beast::error_code) { done = true; });
         RunUntil(
             ioc_, [&] { return done && (!read_pending_ || read_done_); }, deadline);
+        if (done) server_close_code_ = static_cast<int>(ws_.reason().code);
     }
     Abort();
 }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace rooms_e2e {
 
@@ -61,9 +63,14 @@ class WsClient {
     /// Reads (handling control frames) until a ping from the server has been seen or the timeout passes.
     bool WaitForPing(std::chrono::milliseconds timeout);
     int pings() const { return pings_; }
+    /// Sends a ping with this payload (at most 125 bytes); the pongs seen by later reads are in pong_payloads().
+    bool Ping(std::string_view payload, std::chrono::milliseconds timeout = 5s);
+    const std::vector<std::string>& pong_payloads() const { return pong_payloads_; }
 
-    /// Sends a close frame and waits (bounded) for the server's; then closes the socket.
+    /// Sends a close frame and waits (bounded) for the server's; then closes the socket. server_close_code() is the
+    /// code of the server's answer (-1 when none came in time).
     void Close(websocket::close_code code = websocket::close_code::normal, std::chrono::milliseconds timeout = 3s);
+    int server_close_code() const { return server_close_code_; }
     /// Drops the TCP connection without a close frame.
     void Abort();
 
@@ -85,6 +92,8 @@ class WsClient {
     bool read_done_ = false;
     beast::error_code read_ec_;
     int pings_ = 0;
+    std::vector<std::string> pong_payloads_;
+    int server_close_code_ = -1;
 };
 
 }  // namespace rooms_e2e

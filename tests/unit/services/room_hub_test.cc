@@ -26,61 +26,6 @@ namespace {
 using unit::MakeMessage;
 using namespace std::chrono_literals;
 
-OutboundFrame Frame(MessageId id, std::string text = "") {
-    return {std::make_shared<const std::string>(text.empty() ? "frame " + std::to_string(id) : text), id};
-}
-
-// --- SendQueue -----------------------------------------------------------------------------------------
-
-TEST(SendQueueTest, FifoAndWriterWakeups) {
-    SendQueue q(10);
-    // The writer starts busy (it sends the history frame first), so the first pushes need no wake-up.
-    EXPECT_EQ(q.Push(Frame(1)), SendQueue::PushResult::kQueued);
-    EXPECT_EQ(q.Push(Frame(2)), SendQueue::PushResult::kQueued);
-    EXPECT_EQ(q.size(), 2u);
-    EXPECT_EQ(q.Pop()->message_id, 1);
-    EXPECT_EQ(q.Pop()->message_id, 2);
-    EXPECT_FALSE(q.Pop().has_value());                                // the writer goes idle...
-    EXPECT_EQ(q.Push(Frame(3)), SendQueue::PushResult::kWakeWriter);  // ...so the next push wakes it
-    EXPECT_EQ(q.Push(Frame(4)), SendQueue::PushResult::kQueued);      // once
-    EXPECT_EQ(q.Pop()->message_id, 3);
-    EXPECT_EQ(q.Pop()->message_id, 4);
-    EXPECT_FALSE(q.closed());
-    EXPECT_FALSE(q.overflowed());
-}
-
-TEST(SendQueueTest, OverflowClosesAndEmpties) {
-    SendQueue q(3);
-    for (int i = 1; i <= 3; ++i) EXPECT_NE(q.Push(Frame(i)), SendQueue::PushResult::kOverflow);
-    EXPECT_EQ(q.Push(Frame(4)), SendQueue::PushResult::kOverflow);
-    EXPECT_TRUE(q.closed());
-    EXPECT_TRUE(q.overflowed());
-    EXPECT_EQ(q.size(), 0u);
-    EXPECT_FALSE(q.Pop().has_value());
-    EXPECT_EQ(q.Push(Frame(5)), SendQueue::PushResult::kClosed);
-}
-
-TEST(SendQueueTest, CloseDropsEverything) {
-    SendQueue q(10);
-    q.Push(Frame(1));
-    q.Close();
-    EXPECT_TRUE(q.closed());
-    EXPECT_FALSE(q.overflowed());
-    EXPECT_FALSE(q.Pop().has_value());
-    EXPECT_EQ(q.Push(Frame(2)), SendQueue::PushResult::kClosed);
-    EXPECT_EQ(q.size(), 0u);
-}
-
-TEST(SendQueueTest, DiscardDropsOnlyListedMessages) {
-    SendQueue q(10);
-    q.Push(Frame(0, "error frame"));  // id 0: not a room message, never discarded
-    for (int i = 1; i <= 5; ++i) q.Push(Frame(i));
-    q.Discard({2, 4, 0, 99});
-    std::vector<MessageId> left;
-    while (auto f = q.Pop()) left.push_back(f->message_id);
-    EXPECT_EQ(left, (std::vector<MessageId>{0, 1, 3, 5}));
-}
-
 // --- RoomHub -------------------------------------------------------------------------------------------
 
 /// A hub member backed by a SendQueue, like WebSocketSession: on overflow it closes itself and reports false.
