@@ -9,7 +9,7 @@
 #   saturation search: the rate doubled past the last of PEERS_RATES while the server keeps up (>= 90% of the
 #   offered deliveries/s, nothing missing), up to PEERS_MAX_RATE; the figure is the best deliveries/s of all
 #   the round's fan-out runs
-# Environment: PEERS_RUNS (rounds, 3), PEERS_DURATION (seconds of each fan-out's measured phase, 5),
+# Environment: PEERS_RUNS (rounds, 3), PEERS_DURATION (seconds of each fan-out's measured phase, 8),
 # PEERS_CONNECTIONS (5000; at most ~19500: the per-process file limit is 20000, for the server and for the
 # generator alike), PEERS_RATES ("300 1000 4000"), PEERS_MAX_RATE (32000), PEERS_THREADS (the generator's io
 # threads, 2), BUILD_DIR (build), BENCH_OUT (bench/results). Centrifugo comes from scripts/tools.sh (built once
@@ -20,7 +20,7 @@ BUILD=${BUILD_DIR:-$ROOT/build}
 BENCH=$BUILD/rooms-bench
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 RUNS=${PEERS_RUNS:-3}
-DURATION=${PEERS_DURATION:-5}
+DURATION=${PEERS_DURATION:-8}
 CONNECTIONS=${PEERS_CONNECTIONS:-5000}
 RATES=(${PEERS_RATES:-300 1000 4000})
 MAX_RATE=${PEERS_MAX_RATE:-32000}
@@ -94,7 +94,10 @@ run() {
     log "round $round, $server, $name: rooms-bench $* --server $server"
     "$BENCH" "$@" --server "$server" --url "${URL[$server]}" --server-pid "${PID[$server]}" --threads "$THREADS" \
         --json "$file.json" >"$file.txt" 2>&1 || rc=$?
-    ((rc == 0)) || log "round $round, $server, $name: exit $rc ($(grep -m1 first_error "$file.txt" || tail -n1 "$file.txt"))"
+    if ((rc != 0)); then  # 2: it ran, with losses (a fan-out past the server's ceiling); 1: it could not run
+        log "round $round, $server, $name: exit $rc: $(jq -r '"missing \(.missing // "-"), disconnects \(.disconnects // "-"), \(.first_error // "")"' \
+            "$file.json" 2>/dev/null || tail -n1 "$file.txt")"
+    fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\trooms-bench %s --server %s\n' "$round" "$server" "$name" "$rate" "$rc" "$load" \
         "$*" "$server" >>"$ROWS"
 }
