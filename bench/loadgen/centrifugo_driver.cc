@@ -85,12 +85,11 @@ class CentrifugoDriver final : public Driver {
     }
 
     void Prepare(int users, int rooms, const std::string& label) override {
-        const std::string tag = RunTag();
+        const std::string tag = "_" + RunTag() + "_";
         tokens_.clear();
         channels_.clear();
-        for (int u = 0; u < users; ++u)
-            tokens_.push_back(ConnectionToken(secret_, "bench_" + tag + "_" + std::to_string(u)));
-        for (int r = 0; r < rooms; ++r) channels_.push_back(label + "_" + tag + "_" + std::to_string(r));
+        for (int u = 0; u < users; ++u) tokens_.push_back(ConnectionToken(secret_, "bench" + tag + std::to_string(u)));
+        for (int r = 0; r < rooms; ++r) channels_.push_back(label + tag + std::to_string(r));
     }
 
     asio::awaitable<std::string> Open(WsStream& ws, int room, int user,
