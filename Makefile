@@ -9,7 +9,7 @@ export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-rooms build-web run test test-lint test-unit test-e2e test-postman test-web \
 	test-integration test-bench test-fuzz test-cluster test-sanitizers test-deploy test-kube lint docs \
-	cluster-up cluster-down services-up services-down bench bench-smoke clean
+	cluster-up cluster-down services-up services-down bench bench-smoke bench-peers clean
 
 all: build
 
@@ -68,6 +68,11 @@ bench: setup build
 ## Every bench scenario for ~2 s at a low rate; fails unless all delivered with 0 missing and 0 errors.
 bench-smoke: setup build
 	@CLUSTER=$(CLUSTER) ./scripts/bench.sh --smoke
+
+## Rooms against Centrifugo v6.9.1 (scripts/tools.sh builds it once) with the same generator, A B A B, ~10 min;
+## writes bench/results/peers.md. PEERS_RUNS, PEERS_DURATION, PEERS_CONNECTIONS...: see scripts/bench-peers.sh.
+bench-peers: setup build
+	@./scripts/bench-peers.sh
 
 ## clang-format and clang-tidy as `make test` runs them; `make lint FIX=1` reformats the tree first.
 lint:

@@ -3,7 +3,8 @@
 #   scripts/bench.sh            the standard set against the all-in-one server (build/rooms serve), < 5 min
 #   CLUSTER=1 scripts/bench.sh  the cluster set through nginx (scripts/services.sh + scripts/cluster.sh up)
 #   scripts/bench.sh --smoke    each scenario ~2 s at a low rate; exits non-zero unless every one delivered
-#                               with 0 missing and 0 errors (CLUSTER=1 works here too)
+#                               with 0 missing and 0 errors (CLUSTER=1 works here too); all-in-one, it also
+#                               smokes the Centrifugo driver when Centrifugo is built already (scripts/tools.sh)
 # Environment: BUILD_DIR (default build), BENCH_OUT (default bench/results), BENCH_KEEP_CLUSTER=1 leaves the
 # cluster up afterwards; for the cluster the usual ROOMS_SERVICES_DIR, ROOMS_PG_PORT, ROOMS_REDIS_PORT,
 # ROOMS_KAFKA_PORT and ROOMS_NGINX_PORT.
@@ -29,13 +30,11 @@ ROWS=$RUN_DIR/rows.tsv
 PASSED=0
 FAILED=0
 SERVER_PID=""
+CENTRIFUGO_PID=""
 
 cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_process "$SERVER_PID"
+    stop_process "$CENTRIFUGO_PID"
     if [[ $CLUSTER == 1 && ${BENCH_KEEP_CLUSTER:-0} != 1 && ${CLUSTER_STARTED:-0} == 1 ]]; then
         "$ROOT/scripts/cluster.sh" down >/dev/null 2>&1 || true
     fi
@@ -56,14 +55,6 @@ run() {
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$what" "$rc" "rooms-bench ${*}" "$load" >>"$ROWS"
 }
 
-
-wait_http() {  # url seconds
-    local deadline=$((SECONDS + $2))
-    until curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || { log "$1 does not answer"; return 1; }
-        sleep 0.2
-    done
-}
 
 if [[ $CLUSTER == 1 ]]; then
     DIR=${ROOMS_SERVICES_DIR:-$ROOT/.services}
@@ -105,14 +96,11 @@ if [[ $CLUSTER == 1 ]]; then
     fi
 else
     PORT=$(free_port)
-    DATA=$RUN_DIR/data
-    mkdir -p "$DATA"
     # Load from one address and a few accounts: the per-IP and per-user limits are off.
-    ROOMS_RATE_LIMIT_RPS=0 ROOMS_HTTP_MAX_CONNECTIONS=1000000 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
-        ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 "$BUILD/rooms" serve --listen "127.0.0.1:$PORT" \
-        --data-dir "$DATA" --log-level warn >"$RUN_DIR/server.log" 2>&1 &
-    SERVER_PID=$!
-    wait_http "http://127.0.0.1:$PORT/readyz" 30
+    started=0
+    start_bench_rooms "$BUILD/rooms" "$PORT" "$RUN_DIR/data" "$RUN_DIR/server.log" && started=1
+    SERVER_PID=${BENCH_ROOMS_PID:-}   # stopped by cleanup, also when it never became ready
+    ((started)) || exit 1
     COMMON=(--url "http://127.0.0.1:$PORT" --server-pid "$SERVER_PID")
     if ((SMOKE)); then
         run fanout "all-in-one fan-out (smoke)" fanout "${COMMON[@]}" --rooms 2 --members 5 --senders 2 --rate 100 \
@@ -120,6 +108,25 @@ else
         run connections "idle connections (smoke)" connections "${COMMON[@]}" --connections 200 --hold 1
         run login "login (smoke)" http "${COMMON[@]}" --op login --rate 5 --duration 2
         run rooms "list rooms (smoke)" http "${COMMON[@]}" --op rooms --rate 100 --duration 2
+        # rooms-bench's Centrifugo driver (scripts/bench-peers.sh), a few seconds; never builds Centrifugo here.
+        if "$ROOT/scripts/tools.sh" list | grep -E '^centrifugo .* built$' >/dev/null; then  # not -q: pipefail
+            CF_PORT=$(free_port)
+            started=0
+            start_bench_centrifugo "$("$ROOT/scripts/tools.sh" path centrifugo)" "$CF_PORT" "$RUN_DIR" \
+                "$RUN_DIR/centrifugo.log" && started=1
+            CENTRIFUGO_PID=${BENCH_CENTRIFUGO_PID:-}
+            if ((started)); then
+                CF=(--server centrifugo --url "http://127.0.0.1:$CF_PORT" --server-pid "$CENTRIFUGO_PID")
+                run fanout-centrifugo "Centrifugo fan-out (smoke)" fanout "${CF[@]}" --rooms 2 --members 5 \
+                    --senders 2 --rate 100 --duration 2
+                run connections-centrifugo "Centrifugo idle connections (smoke)" connections "${CF[@]}" \
+                    --connections 200 --hold 1
+            else
+                FAILED=$((FAILED + 1))
+            fi
+        else
+            log "centrifugo is not built (scripts/tools.sh build centrifugo): its driver's smoke is skipped"
+        fi
     else
         FD_HARD=$(ulimit -Hn)
         CONNS=100000

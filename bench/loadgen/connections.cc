@@ -1,5 +1,6 @@
 // connections: opens N idle room WebSockets, holds them, and reports the connect rate and what they cost the
-// server in resident memory (VmRSS of each --server-pid before and after).
+// server in resident memory (VmRSS of each --server-pid before and after). The server's protocol is the driver's
+// (driver.h): Rooms or Centrifugo.
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "driver.h"
 #include "net.h"
 #include "report.h"
 #include "scenarios.h"
@@ -53,18 +55,17 @@ int RunConnections(const CommonOptions& common, const ConnectionsOptions& o) {
         return 1;
     }
     const std::uint64_t fd_limit = RaiseFileLimit();
-    const Target target = Target::Parse(common.url, common.api_prefix);
-    const auto sources = SourceAddresses(o.source_addrs, target);
-    const std::string tag = RunTag();
+    const auto driver = MakeDriver(common);
+    const auto sources = SourceAddresses(o.source_addrs, Target::Parse(common.url, common.api_prefix));
     const int total = o.connections;
     const int rooms = (total + o.per_room - 1) / o.per_room;
     if (fd_limit > 0 && static_cast<std::uint64_t>(total) + 64 > fd_limit)
         std::cerr << "connections: warning: " << total << " connections need more descriptors than this process's "
                   << "limit (" << fd_limit << ")\n";
 
-    std::cerr << "connections: setting up " << rooms << " rooms\n";
-    const auto sessions = RegisterAndLogin(target, "bench_" + tag + "_", 4);
-    const auto room_ids = CreateRooms(target, sessions[0].access_token, "conn " + tag + " ", rooms, 16);
+    constexpr int kUsers = 4;
+    std::cerr << "connections (" << common.server << "): setting up " << rooms << " rooms\n";
+    driver->Prepare(kUsers, rooms, "conn");
 
     std::atomic<int> ready{0}, failed{0}, disconnects{0}, active{0};
     std::atomic<bool> stopping{false};
@@ -101,37 +102,50 @@ int RunConnections(const CommonOptions& common, const ConnectionsOptions& o) {
                         Conn& conn = *conns[static_cast<std::size_t>(g)];
                         std::optional<asio::ip::address> source;
                         if (!sources.empty()) source = sources[static_cast<std::size_t>(g) % sources.size()];
-                        const std::string err = co_await ConnectRoom(
-                            conn.ws, target, room_ids[static_cast<std::size_t>(g % rooms)],
-                            sessions[static_cast<std::size_t>(g) % sessions.size()].access_token, source);
+                        const std::string err = co_await driver->Open(conn.ws, g % rooms, g % kUsers, source);
                         if (!err.empty()) {
                             ++failed;
                             error(err);
                             continue;
                         }
                         ++active;
-                        // Read forever: the first frame (history) marks the connection ready; the reads also
-                        // answer the server's pings. Joins of later members arrive as frames and are dropped.
+                        // Read forever: the confirmed join marks the connection ready; the reads also answer the
+                        // server's pings (Beast the control frames, this loop the application-level ones; nothing
+                        // else writes here). Joins of later members arrive as frames and are dropped.
                         asio::co_spawn(
                             conn.ws.get_executor(),
                             [&, cp = &conn]() -> asio::awaitable<void> {
-                                bool first = true;
+                                const std::string join_error = co_await driver->AwaitJoined(cp->ws, cp->buffer);
+                                if (!join_error.empty()) {
+                                    if (!stopping) {
+                                        ++failed;
+                                        error(join_error);
+                                    }
+                                    co_return;
+                                }
+                                ++ready;
                                 for (;;) {
+                                    cp->buffer.shrink_to_fit();
                                     cp->buffer.clear();
                                     beast::error_code ec;
                                     co_await cp->ws.async_read(cp->buffer, asio::redirect_error(use_awaitable, ec));
                                     if (ec) {
                                         if (!stopping) {
-                                            first ? ++failed : ++disconnects;
+                                            ++disconnects;
                                             error("read: " + ec.message());
                                         }
                                         co_return;
                                     }
-                                    if (first) {
-                                        first = false;
-                                        ++ready;
-                                    }
-                                    cp->buffer.shrink_to_fit();
+                                    const auto data = cp->buffer.cdata();
+                                    bool ping = false;
+                                    ForEachLine(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                                                [&](std::string_view line) {
+                                                    ping = ping || driver->Classify(line) == LineKind::kPing;
+                                                });
+                                    if (!ping) continue;
+                                    const auto reply = driver->PingReply();
+                                    co_await cp->ws.async_write(asio::buffer(reply.data(), reply.size()),
+                                                                asio::redirect_error(use_awaitable, ec));
                                 }
                             },
                             [&](std::exception_ptr) { --active; });
@@ -149,6 +163,7 @@ int RunConnections(const CommonOptions& common, const ConnectionsOptions& o) {
     server.End();
 
     Report report("connections");
+    report.Add("server", common.server);
     report.Add("target_connections", total);
     report.Add("rooms", rooms);
     report.Add("source_addresses", static_cast<int>(sources.size()));

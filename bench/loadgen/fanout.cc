@@ -1,6 +1,7 @@
 // fanout: R rooms x M members, S senders at a fixed total rate (open loop), end-to-end latency measured from
 // each message's scheduled send time, so a stalled sender or server shows up as latency (no coordinated
 // omission). Every member checks, per sender of its room, that the sequence numbers arrive complete and in order.
+// The server's protocol is the driver's (driver.h): the same schedule, stamps and checks drive Rooms or Centrifugo.
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "driver.h"
 #include "net.h"
 #include "report.h"
 #include "scenarios.h"
@@ -35,7 +37,7 @@ struct ThreadFigures {
     std::atomic<std::uint64_t> delivered{0};
     std::uint64_t out_of_order = 0;
     std::uint64_t foreign = 0;       // a bench message from a sender outside the member's room
-    std::uint64_t error_frames = 0;  // {"type":"error"} from the server
+    std::uint64_t error_frames = 0;  // error replies or frames from the server (Driver::Classify)
     std::int64_t last_delivery_ns = 0;
 };
 
@@ -47,6 +49,11 @@ struct Member {
     int room = 0;
     std::vector<std::uint64_t> received;  // per sender of the room (local index)
     std::vector<std::int64_t> last_seq;
+    // One write at a time on a stream (Beast's rule): a sender's publishes and the read loop's answers to the
+    // server's application-level pings share it. A ping read while a publish is being written is answered by
+    // the sender right after it.
+    bool writing = false;
+    bool ping_due = false;
 };
 
 struct Shared {
@@ -103,14 +110,13 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
         return 1;
     }
     RaiseFileLimit();
-    const Target target = Target::Parse(common.url, common.api_prefix);
-    const std::string tag = RunTag();
+    const auto driver = MakeDriver(common);
     const int total = o.rooms * o.members;
     const int senders_per_room = o.senders / o.rooms;
 
-    std::cerr << "fanout: setting up " << o.users << " users, " << o.rooms << " rooms, " << total << " connections\n";
-    const auto sessions = RegisterAndLogin(target, "bench_" + tag + "_", o.users);
-    const auto room_ids = CreateRooms(target, sessions[0].access_token, "bench " + tag + " ", o.rooms);
+    std::cerr << "fanout (" << common.server << "): setting up " << o.users << " users, " << o.rooms << " rooms, "
+              << total << " connections\n";
+    driver->Prepare(o.users, o.rooms, "bench");
 
     Shared shared;
     // Members are destroyed (after every coroutine ended) before the io threads' contexts.
@@ -128,6 +134,49 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
     }
     std::vector<std::atomic<std::uint64_t>> sent(static_cast<std::size_t>(o.senders));
 
+    // A bench message's stamp is checked; any other line goes to the driver.
+    const auto on_line = [&](Member& m, ThreadFigures& f, std::string_view line) {
+        const auto stamp = ParseStamp(line);
+        if (!stamp) {
+            switch (driver->Classify(line)) {
+                case LineKind::kError:
+                    ++f.error_frames;
+                    shared.Error("error frame: " + std::string(line.substr(0, 200)));
+                    break;
+                case LineKind::kPing:
+                    m.ping_due = true;
+                    break;
+                case LineKind::kOther:
+                    break;
+            }
+            return;
+        }
+        const std::int64_t now = NowNs();
+        f.latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - stamp->send_ns)));
+        f.delivered.fetch_add(1, std::memory_order_relaxed);
+        f.last_delivery_ns = now;
+        if (stamp->sender < 0 || stamp->sender >= o.senders || stamp->sender % o.rooms != m.room) {
+            ++f.foreign;
+            return;
+        }
+        const auto local = static_cast<std::size_t>(stamp->sender / o.rooms);
+        ++m.received[local];
+        if (stamp->seq != m.last_seq[local] + 1) ++f.out_of_order;
+        m.last_seq[local] = std::max(m.last_seq[local], stamp->seq);
+    };
+    // Writes `frame`, then the answer to a ping read meanwhile; the caller holds m.writing.
+    const auto write_frame = [&](Member& m, std::string_view frame) -> asio::awaitable<beast::error_code> {
+        beast::error_code ec;
+        co_await m.ws.async_write(asio::buffer(frame.data(), frame.size()), asio::redirect_error(use_awaitable, ec));
+        while (!ec && m.ping_due) {
+            m.ping_due = false;
+            const auto reply = driver->PingReply();
+            co_await m.ws.async_write(asio::buffer(reply.data(), reply.size()),
+                                      asio::redirect_error(use_awaitable, ec));
+        }
+        co_return ec;
+    };
+
     auto read_loop = [&](Member& m) -> asio::awaitable<void> {
         ThreadFigures& f = *figures[static_cast<std::size_t>(m.thread)];
         for (;;) {
@@ -142,28 +191,17 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
                 break;
             }
             const auto data = m.buffer.cdata();
-            const std::string_view frame(static_cast<const char*>(data.data()), data.size());
             if (m.ws.got_binary()) continue;
-            const auto stamp = ParseStamp(frame);
-            if (!stamp) {
-                if (frame.find("\"type\":\"error\"") != std::string_view::npos) {
-                    ++f.error_frames;
-                    shared.Error("error frame: " + std::string(frame.substr(0, 200)));
-                }
-                continue;
+            ForEachLine(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                        [&](std::string_view line) { on_line(m, f, line); });
+            if (m.ping_due && !m.writing) {
+                m.writing = true;
+                m.ping_due = false;
+                const auto reply = driver->PingReply();
+                const auto wec = co_await write_frame(m, reply);
+                m.writing = false;
+                if (wec) break;
             }
-            const std::int64_t now = NowNs();
-            f.latency.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - stamp->send_ns)));
-            f.delivered.fetch_add(1, std::memory_order_relaxed);
-            f.last_delivery_ns = now;
-            if (stamp->sender < 0 || stamp->sender >= o.senders || stamp->sender % o.rooms != m.room) {
-                ++f.foreign;
-                continue;
-            }
-            const auto local = static_cast<std::size_t>(stamp->sender / o.rooms);
-            ++m.received[local];
-            if (stamp->seq != m.last_seq[local] + 1) ++f.out_of_order;
-            m.last_seq[local] = std::max(m.last_seq[local], stamp->seq);
         }
     };
 
@@ -181,9 +219,7 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
                         const int g = next;
                         next += io.size();
                         Member& m = *members[static_cast<std::size_t>(g)];
-                        const auto& s = sessions[static_cast<std::size_t>(g % o.users)];
-                        const std::string err = co_await ConnectRoom(
-                            m.ws, target, room_ids[static_cast<std::size_t>(m.room)], s.access_token, std::nullopt);
+                        const std::string err = co_await driver->Open(m.ws, m.room, g % o.users, std::nullopt);
                         if (!err.empty()) {
                             ++shared.failed;
                             shared.Error(err);
@@ -191,16 +227,15 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
                         }
                         ++shared.connected;
                         ++shared.active;
-                        // The first frame is the room's history: once it is in, the member is in the room.
+                        // The join is confirmed (history frame, subscribe reply) on the member's own coroutine, so
+                        // the connector goes on with the next handshake meanwhile.
                         asio::co_spawn(
                             m.ws.get_executor(),
                             [&, mp = &m]() -> asio::awaitable<void> {
-                                beast::error_code ec;
-                                mp->buffer.clear();
-                                co_await mp->ws.async_read(mp->buffer, asio::redirect_error(use_awaitable, ec));
-                                if (ec) {
+                                const std::string join_error = co_await driver->AwaitJoined(mp->ws, mp->buffer);
+                                if (!join_error.empty()) {
                                     ++shared.failed;
-                                    shared.Error("history: " + ec.message());
+                                    shared.Error(join_error);
                                     co_return;
                                 }
                                 ++shared.ready;
@@ -238,6 +273,7 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
 
     int rc = 0;
     Report report("fanout");
+    report.Add("server", common.server);
     report.Add("rooms", o.rooms);
     report.Add("members_per_room", o.members);
     report.Add("senders", o.senders);
@@ -270,7 +306,7 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
                     ThreadFigures& f = *figures[static_cast<std::size_t>(mp->thread)];
                     asio::steady_timer timer(mp->ws.get_executor());
                     const std::int64_t offset = static_cast<std::int64_t>(1e9 / o.rate * s);
-                    std::string content;
+                    std::string content, frame;
                     for (std::int64_t k = 0;; ++k) {
                         const std::int64_t at = t0 + offset + k * interval_ns;
                         if (at >= t_end || shared.stopping) break;
@@ -283,7 +319,12 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
                             content += ' ';
                             content.resize(static_cast<std::size_t>(std::min(o.message_bytes, 4096)), 'x');
                         }
-                        co_await mp->ws.async_write(asio::buffer(content), asio::redirect_error(use_awaitable, ec));
+                        driver->EncodePublish(mp->room, k, content, frame);
+                        // Only an answer to a ping can be in flight here; it takes microseconds.
+                        while (mp->writing) co_await asio::post(mp->ws.get_executor(), use_awaitable);
+                        mp->writing = true;
+                        ec = co_await write_frame(*mp, frame);
+                        mp->writing = false;
                         if (ec) {
                             if (!shared.stopping) {
                                 ++shared.write_errors;
@@ -365,6 +406,11 @@ int RunFanout(const CommonOptions& common, const FanoutOptions& o) {
         report.Add("disconnects", shared.disconnects.load());
         report.Add("write_errors", shared.write_errors.load());
         server.AddTo(report);
+        // Cost per delivery, the figure that compares servers across rates (and the bench with what it drives).
+        const double per_delivery = total_delivered > 0 ? 1e6 / static_cast<double>(total_delivered) : 0.0;
+        if (!common.server_pids.empty())
+            report.Add("server_cpu_us_per_delivery", server.CpuSecondsTotal() * per_delivery, "us");
+        report.Add("bench_cpu_us_per_delivery", server.BenchCpuSeconds() * per_delivery, "us");
         if (missing || out_of_order || duplicates || foreign || error_frames || shared.disconnects ||
             shared.write_errors || total_delivered == 0)
             rc = 2;

@@ -16,6 +16,11 @@ void AddCommon(CLI::App* app, rooms_bench::CommonOptions& c) {
     app->add_option("--json", c.json_file, "also write the figures to this JSON file");
     app->add_option("--server-pid", c.server_pids, "a server process to sample /proc of (repeatable)");
     app->add_option("--duration", c.duration_s, "seconds of the measured phase")->capture_default_str();
+    app->add_option("--server", c.server, "the server's protocol (fanout, connections): rooms | centrifugo")
+        ->capture_default_str();
+    app->add_option("--centrifugo-secret", c.centrifugo_secret,
+                    "HMAC secret of Centrifugo's connection tokens (default $ROOMS_BENCH_CENTRIFUGO_SECRET)");
+    app->add_option("--centrifugo-path", c.centrifugo_path, "Centrifugo's WebSocket endpoint")->capture_default_str();
 }
 
 }  // namespace

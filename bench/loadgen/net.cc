@@ -136,8 +136,8 @@ asio::awaitable<HttpResult> HttpConnection::Once(http::verb method, const std::s
     co_return r;
 }
 
-asio::awaitable<std::string> ConnectRoom(WsStream& ws, const Target& target, std::int64_t room_id,
-                                         const std::string& token, const std::optional<asio::ip::address>& source) {
+asio::awaitable<std::string> ConnectWebSocket(WsStream& ws, const Target& target, const std::string& path,
+                                              const std::optional<asio::ip::address>& source) {
     beast::error_code ec;
     auto& sock = beast::get_lowest_layer(ws).socket();
     if (source) {
@@ -159,9 +159,7 @@ asio::awaitable<std::string> ConnectRoom(WsStream& ws, const Target& target, std
         [](websocket::request_type& req) { req.set(http::field::user_agent, "rooms-bench"); }));
     ws.read_message_max(16u << 20);
     websocket::response_type res;
-    co_await ws.async_handshake(res, target.HostHeader(),
-                                target.Path("/chat/rooms/" + std::to_string(room_id)) + "?access_token=" + token,
-                                asio::redirect_error(use_awaitable, ec));
+    co_await ws.async_handshake(res, target.HostHeader(), path, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return "handshake: " + ec.message() + " (HTTP " + std::to_string(res.result_int()) + ")";
     // Beast's timer is off from here on: the server pings idle connections and the read loop answers them.
     beast::get_lowest_layer(ws).expires_never();

@@ -95,11 +95,11 @@ class HttpConnection {
 
 using WsStream = websocket::stream<beast::tcp_stream>;
 
-/// Opens a WebSocket to `/chat/rooms/{room}?access_token=<jwt>`, binding the local address `source` first
-/// when given (to use more than one loopback source address, past the ephemeral port range). Returns the
-/// error text, empty on success.
-asio::awaitable<std::string> ConnectRoom(WsStream& ws, const Target& target, std::int64_t room_id,
-                                         const std::string& token, const std::optional<asio::ip::address>& source);
+/// Opens a WebSocket to `target` at `path` (with its query; the API prefix is not added), binding the local
+/// address `source` first when given (to use more than one loopback source address, past the ephemeral port
+/// range). Returns the error text, empty on success.
+asio::awaitable<std::string> ConnectWebSocket(WsStream& ws, const Target& target, const std::string& path,
+                                              const std::optional<asio::ip::address>& source);
 
 /// A logged-in bench user.
 struct Session {

@@ -140,6 +140,13 @@ std::int64_t ServerStats::RssEndKib() const {
     return sum;
 }
 
+double ServerStats::CpuSecondsTotal() const {
+    double total = 0;
+    for (std::size_t i = 0; i < begin_.size() && i < end_.size(); ++i)
+        if (begin_[i].ok && end_[i].ok) total += end_[i].cpu_seconds - begin_[i].cpu_seconds;
+    return total;
+}
+
 void ServerStats::AddTo(Report& report) const {
     double cpu_total = 0;
     for (std::size_t i = 0; i < pids_.size() && i < begin_.size() && i < end_.size(); ++i) {

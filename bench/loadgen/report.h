@@ -67,6 +67,9 @@ class ServerStats {
     /// The sum of VmRSS over the pids at the last Begin()/End().
     std::int64_t RssBeginKib() const;
     std::int64_t RssEndKib() const;
+    /// CPU seconds (utime + stime) between Begin() and End(): the pids' total, and the bench's own.
+    double CpuSecondsTotal() const;
+    double BenchCpuSeconds() const { return self_cpu_end_ - self_cpu_begin_; }
 
   private:
     std::vector<int> pids_;

@@ -16,6 +16,10 @@ struct CommonOptions {
     std::string json_file;         // --json: the figures as JSON
     std::vector<int> server_pids;  // --server-pid, repeatable
     double duration_s = 10;        // measured phase
+    std::string server = "rooms";  // the driver (driver.h): rooms | centrifugo
+    std::string
+        centrifugo_secret;  // HMAC secret of Centrifugo's connection tokens (default: $ROOMS_BENCH_CENTRIFUGO_SECRET)
+    std::string centrifugo_path = "/connection/websocket";
 };
 
 struct FanoutOptions {
