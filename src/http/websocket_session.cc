@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 #include "http/json_codec.h"
 
 namespace rooms {
@@ -14,7 +16,7 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 constexpr auto kOverflowCloseGrace = std::chrono::milliseconds(500);
 // The smallest read; a frame whose header says it is longer gets a buffer its size.
 constexpr std::size_t kReadChunk = 1024;
-// Buffers larger than this are given back once empty, so an idle connection holds little.
+// A write buffer larger than this is given back when the writer goes idle, so an idle connection holds little.
 constexpr std::size_t kKeepBufferBytes = 4096;
 
 }  // namespace
@@ -112,10 +114,18 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
         } else {
             buffer.consume(buffer.size());
         }
-        if (buffer.size() == 0 && buffer.capacity() > kKeepBufferBytes) buffer.shrink_to_fit();
-        const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
-        auto [ec, n] = co_await socket_.async_read_some(buffer.prepare(std::max(need, kReadChunk)),
-                                                        asio::as_tuple(asio::use_awaitable));
+        beast::error_code ec;
+        if (buffer.size() == 0) {
+            // Between messages: wait for the socket to be readable holding no buffer, so an idle connection costs
+            // no read buffer at all; then read what has come.
+            buffer.shrink_to_fit();
+            std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+        }
+        std::size_t n = 0;
+        if (!ec) {
+            const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
+            n = socket_.read_some(buffer.prepare(std::max(need, kReadChunk)), ec);
+        }
         if (ec) {
             if (ec != asio::error::eof && ec != asio::error::operation_aborted)
                 spdlog::debug("ws conn={} read ended: {}", chat_.connection(), ec.message());
