@@ -13,7 +13,7 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 constexpr auto kOverflowCloseGrace = std::chrono::milliseconds(500);
 }  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
+WebSocketSession::WebSocketSession(Transport stream, WebSocketDeps deps, Principal who, RoomId room,
                                    ConnectionId connection_id, std::string client_ip)
     : ws_(std::move(stream)),
       deps_(deps),
@@ -187,7 +187,7 @@ void WebSocketSession::CloseWith(websocket::close_code code, const std::string& 
     ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {});
 }
 
-asio::awaitable<void> RoomSockets::Upgrade(beast::tcp_stream stream, Request request, RequestContext& ctx) {
+asio::awaitable<void> RoomSockets::Upgrade(Transport stream, Request request, RequestContext& ctx) {
     const ConnectionId id = std::to_string(node_id_) + ":" + std::to_string(++next_connection_);
     auto session =
         std::make_shared<WebSocketSession>(std::move(stream), deps_, *ctx.principal, ctx.room->id, id, ctx.client_ip);

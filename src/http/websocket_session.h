@@ -10,6 +10,7 @@
 #include "http/connection_caps.h"
 #include "http/router.h"
 #include "http/send_queue.h"
+#include "http/transport.h"
 #include "services/chat_session.h"
 #include "services/room_hub.h"
 
@@ -29,7 +30,7 @@ struct WebSocketDeps {
 /// the hub. Both run as coroutines on the connection's strand. What the frames mean is ChatSession's business.
 class WebSocketSession : public HubMember, public Connection, public std::enable_shared_from_this<WebSocketSession> {
   public:
-    WebSocketSession(beast::tcp_stream stream, WebSocketDeps deps, Principal who, RoomId room,
+    WebSocketSession(Transport stream, WebSocketDeps deps, Principal who, RoomId room,
                      ConnectionId connection_id, std::string client_ip);
 
     /// Completes the upgrade and serves the client until the connection ends.
@@ -49,7 +50,7 @@ class WebSocketSession : public HubMember, public Connection, public std::enable
     void SendError(std::string_view message);
     void WakeWriter();
 
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<Transport> ws_;
     WebSocketDeps deps_;
     ChatSession chat_;
     const std::string client_ip_;
@@ -67,7 +68,7 @@ class RoomSockets {
   public:
     RoomSockets(WebSocketDeps deps, int node_id) : deps_(deps), node_id_(node_id) {}
 
-    asio::awaitable<void> Upgrade(beast::tcp_stream stream, Request request, RequestContext& ctx);
+    asio::awaitable<void> Upgrade(Transport stream, Request request, RequestContext& ctx);
 
   private:
     WebSocketDeps deps_;
