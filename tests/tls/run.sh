@@ -79,7 +79,7 @@ if ! wait_for pebble 20 curl -fsS --cacert "$W/listener-ca.pem" "https://localho
     tail -20 "$W/pebble.log"
     finish
 fi
-ok "pebble $("$PEBBLE" -version 2>/dev/null | awk '{print $NF}') answers on https://localhost:$ACME_PORT/dir"
+ok "pebble ($PEBBLE) answers on https://localhost:$ACME_PORT/dir"
 curl -fsS --cacert "$W/listener-ca.pem" "https://127.0.0.1:$MGMT_PORT/roots/0" >"$W/pebble-root.pem"
 check "pebble's root CA read from its management port" openssl x509 -in "$W/pebble-root.pem" -noout
 
@@ -218,7 +218,7 @@ room=$(curl -sS --cacert "$CA" -X POST "$URL/chat/rooms" -H "Authorization: Bear
 # certbot renew as in production: a forced renewal (the certificate is fresh) whose deploy hook sends SIGHUP. The
 # hook also notes the new serial for the checker (certbot takes one --deploy-hook).
 renew=(env REQUESTS_CA_BUNDLE="$REQUESTS_CA_BUNDLE" certbot --config-dir "$LE" --work-dir "$W/certbot-work"
-    --logs-dir "$W/certbot-logs" --non-interactive renew --force-renewal
+    --logs-dir "$W/certbot-logs" --non-interactive renew --force-renewal --no-random-sleep-on-renew
     --deploy-hook "openssl x509 -in $LE/live/localhost/cert.pem -noout -serial >$W/new-serial && kill -HUP $RPID")
 if [[ -n $room ]]; then
     python3 tests/tls/wss_reload.py localhost "$PORT" "$CA" "$nick" "$password" "$room" "$W/new-serial" -- \
