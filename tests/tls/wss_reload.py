@@ -75,7 +75,7 @@ class WebSocket:
         return out
 
     def read_text(self):
-        """The next text message; control frames other than close are skipped (the test is over before a ping matters)."""
+        """The next text message; pings are answered, other control frames but close skipped."""
         while True:
             b0, b1 = self._read(2)
             n = b1 & 0x7F
@@ -85,15 +85,20 @@ class WebSocket:
                 n = int.from_bytes(self._read(8), "big")
             payload = self._read(n)
             opcode = b0 & 0x0F
+            if opcode == 0x9:  # a ping: answer it, or the server drops an idle peer after chat.ping_interval_s * 2
+                self.send_frame(0xA, payload)
+                continue
             if opcode == 0x8:
                 raise RuntimeError(f"server closed the WebSocket: {payload[:2].hex()} {payload[2:]!r}")
             if opcode == 0x1:
                 return payload.decode()
 
     def send_text(self, text):
-        data = text.encode()
+        self.send_frame(0x1, text.encode())
+
+    def send_frame(self, opcode, data):
         mask = os.urandom(4)
-        header = bytes([0x81])
+        header = bytes([0x80 | opcode])
         if len(data) < 126:
             header += bytes([0x80 | len(data)])
         else:
