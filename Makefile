@@ -8,7 +8,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-server build-rooms build-web run test test-lint test-unit test-e2e test-postman test-web \
-	test-integration test-bench test-fuzz test-cluster test-sanitizers test-deploy test-kube lint docs \
+	test-integration test-bench test-fuzz test-cluster test-sanitizers test-tls test-deploy test-kube lint docs \
 	cluster-up cluster-down services-up services-down bench bench-smoke bench-peers clean
 
 all: build
@@ -52,6 +52,11 @@ test-deploy: build-server
 
 test-kube:
 	@./scripts/test.sh kube
+
+## rooms serve over TLS with a certificate from a local ACME server (pebble + certbot), the e2e and browser
+## suites over https/wss, certificate reload on SIGHUP, nginx's HTTPS server (tests/tls/run.sh).
+test-tls: build
+	@./scripts/test.sh tls
 
 ## The distributed topology on loopback: PostgreSQL, Redis, Kafka, 2 websocket + 2 consumer, nginx on :8080.
 cluster-up: setup build

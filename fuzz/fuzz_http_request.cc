@@ -103,7 +103,7 @@ struct World {
         parts.rate_limiter = &unlimited;
         parts.authenticate = [this](std::string_view token) { return auth.Authenticate(token); };
         parts.find_room = [this](RoomId id) { return rooms.Find(id); };
-        parts.upgrade = [](beast::tcp_stream, Request, RequestContext&) -> asio::awaitable<void> { co_return; };
+        parts.upgrade = [](Transport, Request, RequestContext&) -> asio::awaitable<void> { co_return; };
         parts.blocking_pool = &p.store_pool;
         dispatcher = std::make_unique<Dispatcher>(router, std::move(parts));
     }
@@ -130,7 +130,7 @@ struct World {
 /// The gateway's dispatch of one request, on a connection that has no peer.
 std::optional<Response> Dispatch(Process& p, World& w, Request& req) {
     const std::atomic<bool> stopping{false};
-    auto conn = std::make_shared<HttpConnection>(tcp::socket(p.io), stopping);
+    auto conn = std::make_shared<HttpConnection>(Transport(beast::tcp_stream(p.io)), stopping);
     std::optional<Response> out;
     std::exception_ptr error;
     auto run = [&]() -> asio::awaitable<void> { out = co_await w.dispatcher->Handle(req, "127.0.0.1", *conn); };

@@ -8,6 +8,9 @@
 #   scripts/cluster.sh kill NAME     kill -9 one process (websocket-1, consumer-2, ...) — for fault tests
 #   scripts/cluster.sh stop NAME     stop one process gracefully (SIGTERM), or a service: pg, redis, kafka
 #   scripts/cluster.sh start NAME    start one process or service again
+#   scripts/cluster.sh nginx [stop]  (re)start or stop nginx alone (the tls tier checks its HTTPS server so)
+# HTTPS: set ROOMS_NGINX_TLS_CERT and ROOMS_NGINX_TLS_KEY (and optionally ROOMS_NGINX_HTTPS_PORT, default 8443) for
+# `up` or `nginx`: HTTPS with HSTS on that port, the HTTP port redirecting to it (config/nginx/https.conf).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${ROOMS_SERVICES_DIR:-$ROOT/.services}
@@ -74,12 +77,28 @@ stop_one() {  # name [signal]
     rm -f "$pidfile"
 }
 
-nginx_up() {
-    mkdir -p "$RUN/tmp"
-    local web=$ROOT/web/dist
+# nginx.conf and the files it includes, rendered into $RUN. With ROOMS_NGINX_TLS_CERT and ROOMS_NGINX_TLS_KEY (PEM
+# chain and key) nginx serves HTTPS on ROOMS_NGINX_HTTPS_PORT (default 8443) and its HTTP port answers ACME http-01
+# challenges from $RUN/acme (certbot --webroot) and redirects the rest to HTTPS; without them, plain HTTP.
+nginx_render() {
+    mkdir -p "$RUN/tmp" "$RUN/acme"
+    local web=$ROOT/web/dist servers=$RUN/http.conf f
     [[ -d $web ]] || web=$RUN/empty-web && mkdir -p "$web"
-    sed -e "s#@RUN_DIR@#$RUN#g" -e "s#@WEB_DIR@#$web#g" -e "s#127.0.0.1:8080#127.0.0.1:$NGINX_PORT#" \
-        "$ROOT/config/nginx/nginx.conf" >"$RUN/nginx.conf"
+    if [[ -n ${ROOMS_NGINX_TLS_CERT:-} || -n ${ROOMS_NGINX_TLS_KEY:-} ]]; then
+        [[ -r ${ROOMS_NGINX_TLS_CERT:-} && -r ${ROOMS_NGINX_TLS_KEY:-} ]] ||
+            { log "ROOMS_NGINX_TLS_CERT and ROOMS_NGINX_TLS_KEY must both name readable PEM files"; return 1; }
+        servers=$RUN/https.conf
+    fi
+    for f in nginx.conf http.conf https.conf locations.conf; do
+        sed -e "s#@RUN_DIR@#$RUN#g" -e "s#@WEB_DIR@#$web#g" -e "s#@SERVERS_CONF@#$servers#g" \
+            -e "s#@HTTP_PORT@#$NGINX_PORT#g" -e "s#@HTTPS_PORT@#${ROOMS_NGINX_HTTPS_PORT:-8443}#g" \
+            -e "s#@ACME_WEBROOT@#$RUN/acme#g" -e "s#@TLS_CERT@#${ROOMS_NGINX_TLS_CERT:-}#g" \
+            -e "s#@TLS_KEY@#${ROOMS_NGINX_TLS_KEY:-}#g" "$ROOT/config/nginx/$f" >"$RUN/$f"
+    done
+}
+
+nginx_up() {
+    nginx_render
     if [[ -f $RUN/nginx.pid ]] && kill -0 "$(cat "$RUN/nginx.pid")" 2>/dev/null; then
         nginx -p "$RUN" -c "$RUN/nginx.conf" -s reload
     else
@@ -106,12 +125,16 @@ case ${1:-} in
         for p in "${PROCESSES[@]}"; do start_one "$p"; done
         for p in "${PROCESSES[@]}"; do wait_ready "$p" 60; done
         nginx_up
+        url=http://127.0.0.1:$NGINX_PORT
+        # Over HTTPS the probe only asks whether the gateways answer through nginx: the certificate is the caller's.
+        [[ -n ${ROOMS_NGINX_TLS_CERT:-} ]] && url="-k https://127.0.0.1:${ROOMS_NGINX_HTTPS_PORT:-8443}"
         deadline=$((SECONDS + 20))
-        until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$NGINX_PORT/api/readyz"; do
+        # shellcheck disable=SC2086  # $url carries -k when over HTTPS
+        until curl -fsS -o /dev/null --max-time 2 $url/api/readyz; do
             ((SECONDS < deadline)) || { log "nginx does not answer"; exit 1; }
             sleep 0.2
         done
-        log "up in $((SECONDS - started)) s: http://127.0.0.1:$NGINX_PORT (logs in $RUN)"
+        log "up in $((SECONDS - started)) s: ${url#-k } (logs in $RUN)"
         ;;
     down)
         nginx_down
@@ -144,8 +167,11 @@ case ${1:-} in
                 ;;
         esac
         ;;
+    nginx)
+        if [[ ${2:-} == stop ]]; then nginx_down; else nginx_up; fi
+        ;;
     *)
-        echo "usage: $0 up|down|status|kill NAME|stop NAME|start NAME" >&2
+        echo "usage: $0 up|down|status|kill NAME|stop NAME|start NAME|nginx [stop]" >&2
         exit 2
         ;;
 esac

@@ -15,7 +15,7 @@ DEB_PACKAGES=(
     libpq-dev libhiredis-dev librdkafka-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev clang-format clang-tidy
-    chromium fonts-noto-color-emoji
+    chromium fonts-noto-color-emoji libnss3-tools certbot
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs npm)
 apt_install "${DEB_PACKAGES[@]}"

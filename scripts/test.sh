@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [lint|unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz|deploy|kube ...]
+# Usage: scripts/test.sh [lint|unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
 # (the cluster tier also runs the fault tests; default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ LOG_PREFIX=test
 . scripts/lib.sh
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(lint unit e2e postman web bench integration cluster sanitizers fuzz deploy kube)
+((${#tiers[@]})) || tiers=(lint unit e2e postman web bench integration cluster sanitizers fuzz tls deploy kube)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -215,6 +215,14 @@ for tier in "${tiers[@]}"; do
             scripts/cluster.sh down || true
             services_started=0
             rm -rf "$out"
+            ;;
+        tls)
+            # rooms serve with TLS: a certificate from pebble by certbot, bad input, modern ciphers only, the e2e and
+            # browser suites over https/wss, renewal + SIGHUP under an open WebSocket, nginx's HTTPS server.
+            out=$(mktemp)
+            tests/tls/run.sh 2>&1 | tee "$out"
+            record_summary_line "tls (tests/tls/run.sh)" "$out"
+            rm -f "$out"
             ;;
         deploy | kube)
             # deploy: the Helm chart, Flux, workflows and OpenTofu checked statically (tests/deploy/static.sh);

@@ -92,7 +92,7 @@ void InitGateway(Process& p) {
     parts.rate_limiter = &g.api_limit;
     parts.authenticate = [&g](std::string_view token) { return g.auth.Authenticate(token); };
     parts.find_room = [&g](RoomId id) { return g.rooms.Find(id); };
-    parts.upgrade = [&g](beast::tcp_stream stream, Request req, RequestContext& ctx) {
+    parts.upgrade = [&g](Transport stream, Request req, RequestContext& ctx) {
         return g.sockets.Upgrade(std::move(stream), std::move(req), ctx);
     };
     parts.allowed_origins = SplitList(c.http.allowed_origins);
@@ -101,7 +101,8 @@ void InitGateway(Process& p) {
     parts.static_dir = static_dir;
     parts.blocking_pool = &store_pool;
     front.handler = std::make_unique<Dispatcher>(g.router, std::move(parts));
-    front.server = std::make_unique<HttpServer>(front.io, c.http, *front.handler, g.registry);
+    front.tls = MakeTls(c);
+    front.server = std::make_unique<HttpServer>(front.io, c.http, *front.handler, g.registry, front.tls.get());
     front.description = "gateway, web UI " + (static_dir.empty() ? std::string("none") : static_dir.string());
 }
 
@@ -117,7 +118,8 @@ void InitProbes(Process& p) {
     auto& probes = p.Own(std::make_unique<Probes>());
     AddProbeRoutes(probes.router, pool, p.readiness);
     front.handler = std::make_unique<Dispatcher>(probes.router, DispatcherParts{});
-    front.server = std::make_unique<HttpServer>(front.io, c.http, *front.handler, probes.registry);
+    front.tls = MakeTls(c);
+    front.server = std::make_unique<HttpServer>(front.io, c.http, *front.handler, probes.registry, front.tls.get());
     front.description = "probes";
 }
 

@@ -21,8 +21,26 @@ void Process::Run() {
     if (!front) throw std::logic_error("role " + config_.role + " has no front to serve");
     Front& f = *front;
     f.server->Start(ParseListenAddress(config_.listen));
-    spdlog::info("rooms {} role={} node_id={} {} on http://{}", ROOMS_VERSION, config_.role, config_.node_id,
-                 f.description, config_.listen);
+    spdlog::info("rooms {} role={} node_id={} {} on {}://{}", ROOMS_VERSION, config_.role, config_.node_id,
+                 f.description, f.tls ? "https" : "http", config_.listen);
+    if (f.tls) spdlog::info("tls: certificate {}", f.tls->Describe());
+    // SIGHUP: the certificate and key again (certbot's deploy hook, cert-manager's renewed Secret). A bad pair is
+    // refused and the current one kept.
+    asio::signal_set reload(f.io, SIGHUP);
+    std::function<void()> wait_reload = [&] {
+        reload.async_wait([&](beast::error_code ec, int) {
+            if (ec) return;
+            if (!f.tls) {
+                spdlog::info("received SIGHUP: nothing to reload (TLS is off)");
+            } else if (auto problem = f.tls->Reload()) {
+                spdlog::error("received SIGHUP: TLS reload refused, keeping the current certificate: {}", *problem);
+            } else {
+                spdlog::info("received SIGHUP: TLS reloaded, new connections get certificate {}", f.tls->Describe());
+            }
+            wait_reload();
+        });
+    };
+    wait_reload();
     // On SIGINT/SIGTERM: graceful shutdown. The I/O threads return by themselves once the last connection has
     // unwound; a watchdog stops them if something still lingers a few seconds later.
     std::mutex stop_mu;
@@ -33,6 +51,8 @@ void Process::Run() {
     signals.async_wait([&](beast::error_code ec, int sig) {
         if (ec) return;
         spdlog::info("received signal {}: shutting down", sig);
+        beast::error_code ignored;
+        reload.cancel(ignored);
         f.server->Shutdown(std::chrono::seconds(config_.shutdown_grace_s), [&] {
             std::lock_guard lock(stop_mu);
             connections_closed = true;
@@ -59,6 +79,11 @@ void Process::Run() {
     stop_cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     for (auto& pool : f.pools) pool->join();
+}
+
+std::unique_ptr<TlsContext> MakeTls(const Config& config) {
+    if (config.tls.cert_file.empty()) return nullptr;
+    return std::make_unique<TlsContext>(config.tls);
 }
 
 ReadinessCheck Required(std::string name, std::function<std::optional<std::string>()> fn) {

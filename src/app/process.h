@@ -43,6 +43,7 @@ struct Front {
     int io_threads = 1;
     std::vector<std::unique_ptr<asio::thread_pool>> pools;  // joined after the front stops
     std::unique_ptr<RequestHandler> handler;
+    std::unique_ptr<TlsContext> tls;  // null: plain HTTP (tls.* unset)
     std::unique_ptr<HttpServer> server;
     std::string description;  // logged at start
     explicit Front(int threads) : io(threads), io_threads(threads) {}
@@ -82,7 +83,8 @@ class Process {
         return *port;
     }
 
-    /// Serves the front until SIGINT or SIGTERM, then shuts it down gracefully (shutdown_grace_s) and returns.
+    /// Serves the front until SIGINT or SIGTERM, then shuts it down gracefully (shutdown_grace_s) and returns. On
+    /// SIGHUP the TLS certificate and key are read again (new connections get them; open ones are left alone).
     void Run();
 
   private:
@@ -93,6 +95,9 @@ class Process {
 /// A readiness check whose failure fails readiness; one that only degrades it.
 ReadinessCheck Required(std::string name, std::function<std::optional<std::string>()> fn);
 ReadinessCheck Optional(std::string name, std::function<std::optional<std::string>()> fn);
+
+/// The front's TLS credentials from tls.*, or null when TLS is off. Throws when the files are missing or do not match.
+std::unique_ptr<TlsContext> MakeTls(const Config& config);
 
 /// The JWT key: auth.jwt_secret, else the key file (auth.jwt_secret_file, else <data_dir>/jwt.key), created on
 /// first start only when `may_generate`.

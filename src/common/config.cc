@@ -201,6 +201,7 @@ std::vector<Setting> MakeSettings() {
         kSection, #name, [section_of](Config& c) -> type& { return section_of(c).name; }, default_value, check, \
         help));
 #define ROOMS_SECTION_LIST_http ROOMS_HTTP_SETTINGS
+#define ROOMS_SECTION_LIST_tls ROOMS_TLS_SETTINGS
 #define ROOMS_SECTION_LIST_auth ROOMS_AUTH_SETTINGS
 #define ROOMS_SECTION_LIST_rate_limit ROOMS_RATE_LIMIT_SETTINGS
 #define ROOMS_SECTION_LIST_chat ROOMS_CHAT_SETTINGS
@@ -244,6 +245,9 @@ void CheckAcrossSettings(const Config& config, std::vector<std::string>& errors)
         errors.push_back("chat.max_message_bytes must not exceed chat.max_frame_bytes");
     // A dead letter would be read again as a message, refused again and dead-lettered again, forever.
     if (config.kafka.dlq_topic == config.kafka.topic) errors.push_back("kafka.dlq_topic must differ from kafka.topic");
+    // Half a TLS configuration would silently serve plain HTTP.
+    if (config.tls.cert_file.empty() != config.tls.key_file.empty())
+        errors.push_back("tls.cert_file and tls.key_file go together: set both (HTTPS) or neither (plain HTTP)");
     if (config.consumer.retry_backoff_min_ms > config.consumer.retry_backoff_max_ms)
         errors.push_back("consumer.retry_backoff_min_ms must not exceed consumer.retry_backoff_max_ms");
 }

@@ -43,6 +43,14 @@
       "empty: the server's own host only; `*`: any. A handshake from another Origin gets 403; clients that send " \
       "no Origin (not browsers) are not affected")
 
+#define ROOMS_TLS_SETTINGS(X) \
+    X(std::string, cert_file, "", Any(), \
+      "PEM certificate chain (the server's first, e.g. certbot's `fullchain.pem`); with `tls.key_file` the server " \
+      "speaks only HTTPS/WSS (TLS 1.2 with ECDHE AEAD suites, TLS 1.3). Both empty: plain HTTP. Re-read on SIGHUP") \
+    X(std::string, key_file, "", Any(), \
+      "PEM private key of `tls.cert_file` (e.g. certbot's `privkey.pem`); must match it. Re-read on SIGHUP") \
+    X(int, handshake_timeout_s, 10, Range(1, 600), "time a client has to complete the TLS handshake")
+
 #define ROOMS_AUTH_SETTINGS(X) \
     X(std::string, jwt_secret, "", Secret(MinBytes(32)), \
       "HS256 key for access tokens, at least 32 bytes. Secret: set it in the environment") \
@@ -131,6 +139,7 @@
 // The sections: X(section, Type, title). The top level is not among them.
 #define ROOMS_SETTING_SECTIONS(X) \
     X(http, HttpSettings, "HTTP server") \
+    X(tls, TlsSettings, "TLS (HTTPS and WSS without a proxy in front)") \
     X(auth, AuthSettings, "Accounts and tokens") \
     X(rate_limit, RateLimitSettings, "Rate limit of the API") \
     X(chat, ChatSettings, "Chat") \
@@ -148,6 +157,9 @@ namespace rooms {
 
 struct HttpSettings {
     ROOMS_HTTP_SETTINGS(ROOMS_SETTING_FIELD)
+};
+struct TlsSettings {
+    ROOMS_TLS_SETTINGS(ROOMS_SETTING_FIELD)
 };
 struct AuthSettings {
     ROOMS_AUTH_SETTINGS(ROOMS_SETTING_FIELD)

@@ -4,13 +4,49 @@
 
 namespace rooms {
 
+namespace {
+
+/// A connection during its TLS handshake, as shutdown sees it: it has no request to finish, so both a graceful
+/// shutdown and an abort cut it. Before this, a handshake would hold the I/O threads for its whole timeout.
+class PendingHandshake : public Connection, public std::enable_shared_from_this<PendingHandshake> {
+  public:
+    PendingHandshake(tcp::socket socket, asio::ssl::context& context)
+        : executor_(socket.get_executor()), stream_(std::in_place, beast::tcp_stream(std::move(socket)), context) {}
+
+    /// Runs the server handshake; the stream, or nullopt (and `ec`) when it failed or was cut. Strand only.
+    asio::awaitable<std::optional<Transport::TlsStream>> Run(std::chrono::seconds timeout, beast::error_code& ec) {
+        stream_->next_layer().expires_after(timeout);
+        auto [hec] = co_await stream_->async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+        ec = hec;
+        if (ec) co_return std::nullopt;
+        stream_->next_layer().expires_never();
+        std::optional<Transport::TlsStream> out(std::move(stream_));
+        stream_.reset();
+        co_return out;
+    }
+    void Shutdown() override { Abort(); }
+    void Abort() override {
+        asio::post(executor_, [self = shared_from_this()] {
+            beast::error_code ignored;
+            if (self->stream_) self->stream_->next_layer().socket().close(ignored);
+        });
+    }
+
+  private:
+    asio::any_io_executor executor_;
+    std::optional<Transport::TlsStream> stream_;  // strand only; empty once handed over
+};
+
+}  // namespace
+
 HttpServer::HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler,
-                       ConnectionRegistry& registry)
+                       ConnectionRegistry& registry, const TlsContext* tls)
     : io_(io),
       session_options_(HttpSessionOptions::From(http)),
       max_connections_(static_cast<std::size_t>(http.max_connections)),
       handler_(handler),
       registry_(registry),
+      tls_(tls),
       acceptor_(io) {}
 
 void HttpServer::Start(const tcp::endpoint& endpoint) {
@@ -75,7 +111,7 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
         socket.set_option(tcp::no_delay(true), nodelay_ec);  // chat frames are small: send them now
         auto executor = socket.get_executor();
         ++open_connections_;
-        asio::co_spawn(executor, ServeHttp(std::move(socket), handler_, session_options_, registry_, stopping_),
+        asio::co_spawn(executor, Serve(std::move(socket)),
                        [this](const std::exception_ptr& e) {
                            --open_connections_;
                            if (!e) return;
@@ -86,6 +122,32 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
                            }
                        });
     }
+}
+
+asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
+    if (!tls_) {
+        co_await ServeHttp(Transport(beast::tcp_stream(std::move(socket))), handler_, session_options_, registry_,
+                           stopping_);
+        co_return;
+    }
+    beast::error_code ep_ec;
+    const auto peer = socket.remote_endpoint(ep_ec);
+    const std::string peer_ip = ep_ec ? "unknown" : peer.address().to_string();
+    auto context = tls_->Current();
+    auto pending = std::make_shared<PendingHandshake>(std::move(socket), *context);
+    std::optional<Transport::TlsStream> stream;
+    beast::error_code ec;
+    {
+        ConnectionGuard registered(registry_, pending);
+        stream = co_await pending->Run(tls_->handshake_timeout(), ec);
+    }
+    if (!stream) {
+        // A plain-HTTP client on the TLS port, old protocols or ciphers only, or too slow: nothing to answer.
+        spdlog::info("tls {} handshake failed: {}", peer_ip, ec.message());
+        co_return;
+    }
+    co_await ServeHttp(Transport(std::move(*stream), std::move(context)), handler_, session_options_, registry_,
+                       stopping_);
 }
 
 tcp::endpoint ParseListenAddress(const std::string& listen) {

@@ -8,14 +8,18 @@
 #include "http/asio.h"
 #include "http/connection.h"
 #include "http/http_session.h"
+#include "http/tls_context.h"
 
 namespace rooms {
 
 /// The listener: accepts connections up to http.max_connections and serves each with ServeHttp and `handler`,
-/// on a strand of its own. The gateway and the consumer's probes both run one, with different handlers.
+/// on a strand of its own. With `tls` every connection first completes a TLS handshake (within
+/// tls.handshake_timeout_s, with the context current at accept time) and is closed when it fails. The gateway and the
+/// consumer's probes both run one, with different handlers.
 class HttpServer {
   public:
-    HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler, ConnectionRegistry& registry);
+    HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler, ConnectionRegistry& registry,
+               const TlsContext* tls = nullptr);
 
     /// Binds and starts accepting. Throws when the address cannot be bound.
     void Start(const tcp::endpoint& endpoint);
@@ -28,12 +32,15 @@ class HttpServer {
 
   private:
     asio::awaitable<void> AcceptLoop();
+    /// One accepted connection: the TLS handshake if any, then ServeHttp.
+    asio::awaitable<void> Serve(tcp::socket socket);
 
     asio::io_context& io_;
     const HttpSessionOptions session_options_;
     const std::size_t max_connections_;
     RequestHandler& handler_;
     ConnectionRegistry& registry_;
+    const TlsContext* const tls_;  // null: plain HTTP
     tcp::acceptor acceptor_;
     std::atomic<std::size_t> open_connections_{0};
     std::atomic<bool> stopping_{false};

@@ -10,13 +10,13 @@ namespace rooms {
 void HttpConnection::Shutdown() {
     asio::post(executor_, [self = shared_from_this()] {
         self->draining_ = true;
-        if (self->idle_ && !self->upgraded_) self->stream_.socket().close();
+        if (self->idle_ && !self->upgraded_) self->stream_.Close();
     });
 }
 
 void HttpConnection::Abort() {
     asio::post(executor_, [self = shared_from_this()] {
-        if (!self->upgraded_) self->stream_.socket().close();
+        if (!self->upgraded_) self->stream_.Close();
     });
 }
 
@@ -26,6 +26,9 @@ HttpSessionOptions HttpSessionOptions::From(const HttpSettings& http) {
 }
 
 namespace {
+
+// How long a TLS peer gets to answer our close_notify when a connection ends.
+constexpr auto kTlsCloseTimeout = std::chrono::seconds(2);
 
 // The answer to a request that could not be read, or nullopt when the connection just ended.
 std::optional<Response> ReadErrorResponse(const beast::error_code& ec, const HttpSessionOptions& options) {
@@ -42,12 +45,12 @@ std::optional<Response> ReadErrorResponse(const beast::error_code& ec, const Htt
 
 }  // namespace
 
-asio::awaitable<void> ServeHttp(tcp::socket socket, RequestHandler& handler, const HttpSessionOptions& options,
+asio::awaitable<void> ServeHttp(Transport stream, RequestHandler& handler, const HttpSessionOptions& options,
                                 ConnectionRegistry& registry, const std::atomic<bool>& stopping) {
     beast::error_code ep_ec;
-    const auto endpoint = socket.remote_endpoint(ep_ec);
+    const auto endpoint = stream.tcp().socket().remote_endpoint(ep_ec);
     const std::string peer_ip = ep_ec ? "unknown" : endpoint.address().to_string();
-    auto conn = std::make_shared<HttpConnection>(std::move(socket), stopping);
+    auto conn = std::make_shared<HttpConnection>(std::move(stream), stopping);
     ConnectionGuard registered(registry, conn);
     beast::flat_buffer buffer;
 
@@ -55,7 +58,7 @@ asio::awaitable<void> ServeHttp(tcp::socket socket, RequestHandler& handler, con
         http::request_parser<http::string_body> parser;
         parser.body_limit(options.body_limit_bytes);
         parser.header_limit(static_cast<std::uint32_t>(options.header_limit_bytes));
-        conn->stream_.expires_after(options.request_timeout);
+        conn->stream_.tcp().expires_after(options.request_timeout);
         conn->idle_ = true;
         auto [ec, n] = co_await http::async_read(conn->stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
         conn->idle_ = false;
@@ -86,8 +89,7 @@ asio::awaitable<void> ServeHttp(tcp::socket socket, RequestHandler& handler, con
         auto [wec, wn] = co_await http::async_write(conn->stream_, res, asio::as_tuple(asio::use_awaitable));
         if (wec || !res.keep_alive()) break;
     }
-    beast::error_code ignored;
-    conn->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_await conn->stream_.Shutdown(kTlsCloseTimeout);
 }
 
 }  // namespace rooms

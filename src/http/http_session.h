@@ -8,6 +8,7 @@
 #include "common/settings.h"
 #include "http/asio.h"
 #include "http/connection.h"
+#include "http/transport.h"
 
 namespace rooms {
 
@@ -18,14 +19,14 @@ struct HttpSessionOptions;
 /// response in flight. A WebSocket takes its stream over (TakeStream); the connection then ends with it.
 class HttpConnection : public Connection, public std::enable_shared_from_this<HttpConnection> {
   public:
-    HttpConnection(tcp::socket socket, const std::atomic<bool>& server_stopping)
-        : executor_(socket.get_executor()), stream_(std::move(socket)), server_stopping_(server_stopping) {}
+    HttpConnection(Transport stream, const std::atomic<bool>& server_stopping)
+        : executor_(stream.get_executor()), stream_(std::move(stream)), server_stopping_(server_stopping) {}
     void Shutdown() override;
     void Abort() override;
 
-    beast::tcp_stream& stream() { return stream_; }
+    Transport& stream() { return stream_; }
     /// Hands the stream to a WebSocket session; the HTTP loop ends when the handler returns. Strand only.
-    beast::tcp_stream TakeStream() {
+    Transport TakeStream() {
         upgraded_ = true;
         return std::move(stream_);
     }
@@ -34,10 +35,10 @@ class HttpConnection : public Connection, public std::enable_shared_from_this<Ht
     bool server_stopping() const { return server_stopping_.load(); }
 
   private:
-    friend asio::awaitable<void> ServeHttp(tcp::socket, RequestHandler&, const HttpSessionOptions&, ConnectionRegistry&,
+    friend asio::awaitable<void> ServeHttp(Transport, RequestHandler&, const HttpSessionOptions&, ConnectionRegistry&,
                                            const std::atomic<bool>&);
     asio::any_io_executor executor_;
-    beast::tcp_stream stream_;
+    Transport stream_;
     const std::atomic<bool>& server_stopping_;
     bool idle_ = true;       // strand only
     bool draining_ = false;  // strand only
@@ -66,8 +67,9 @@ struct HttpSessionOptions {
 /// Serves one connection until it closes: reads each request within the limits (413, 431, 400 for a malformed
 /// one, and then the connection closes), hands it to `handler`, writes the response keeping the connection alive
 /// when the client wants to and the server is not `stopping`, and logs one line per request, without its query
-/// string (access_token travels there). Runs on the socket's strand.
-asio::awaitable<void> ServeHttp(tcp::socket socket, RequestHandler& handler, const HttpSessionOptions& options,
+/// string (access_token travels there), then ends the connection politely (Transport::Shutdown). `stream` is plain
+/// or TLS with its handshake done (HttpServer does it). Runs on the stream's strand.
+asio::awaitable<void> ServeHttp(Transport stream, RequestHandler& handler, const HttpSessionOptions& options,
                                 ConnectionRegistry& registry, const std::atomic<bool>& stopping);
 
 }  // namespace rooms

@@ -21,18 +21,19 @@ constexpr std::size_t kKeepBufferBytes = 4096;
 
 }  // namespace
 
-WebSocketSession::WebSocketSession(tcp::socket socket, WebSocketDeps deps, Principal who, RoomId room,
+WebSocketSession::WebSocketSession(Transport transport, WebSocketDeps deps, Principal who, RoomId room,
                                    ConnectionId connection_id, std::string client_ip)
-    : socket_(std::move(socket)),
+    : transport_(std::move(transport)),
       deps_(deps),
       chat_(deps.chat, room, std::move(who), std::move(connection_id)),
       client_ip_(std::move(client_ip)),
       queue_(static_cast<std::size_t>(deps.settings.send_queue_messages)),
-      timer_(socket_.get_executor()) {}
+      timer_(transport_.get_executor()) {}
 
 asio::awaitable<bool> WebSocketSession::Handshake(Request request) {
     // Beast answers the upgrade (or refuses it with the HTTP error a client expects); the frames are ours after.
-    websocket::stream<tcp::socket&, false> ws(socket_);
+    transport_.tcp().expires_never();  // the HTTP session's request timeout is over; pings watch from here
+    websocket::stream<Transport&, false> ws(transport_);
     websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.handshake_timeout = kHandshakeTimeout;
     ws.set_option(timeouts);
@@ -73,7 +74,7 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
     try {
         auto history = co_await RunBlocking(deps_.store_pool, [&] { return chat_.Enter(self); });
         AppendWsFrame(out_, WsOpcode::kText, SerializeHistory(history));
-        auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
+        auto [wec, n] = co_await asio::async_write(transport_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
         if (!wec && !cut_) {
             co_await RunBlocking(deps_.store_pool, [&] { chat_.Announce(); });
             started_ = true;
@@ -115,16 +116,21 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
             buffer.consume(buffer.size());
         }
         beast::error_code ec;
-        if (buffer.size() == 0) {
-            // Between messages: wait for the socket to be readable holding no buffer, so an idle connection costs
-            // no read buffer at all; then read what has come.
-            buffer.shrink_to_fit();
-            std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-        }
         std::size_t n = 0;
-        if (!ec) {
-            const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
-            n = socket_.read_some(buffer.prepare(std::max(need, kReadChunk)), ec);
+        const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
+        if (transport_.secure()) {
+            // TLS may hold decrypted bytes the socket no longer shows: read through it.
+            std::tie(ec, n) = co_await transport_.async_read_some(buffer.prepare(std::max(need, kReadChunk)),
+                                                                  asio::as_tuple(asio::use_awaitable));
+        } else {
+            auto& socket = transport_.tcp().socket();
+            if (buffer.size() == 0) {
+                // Between messages: wait for the socket to be readable holding no buffer, so an idle connection
+                // costs no read buffer at all; then read what has come.
+                buffer.shrink_to_fit();
+                std::tie(ec) = co_await socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+            }
+            if (!ec) n = socket.read_some(buffer.prepare(std::max(need, kReadChunk)), ec);
         }
         if (ec) {
             if (ec != asio::error::eof && ec != asio::error::operation_aborted)
@@ -190,7 +196,7 @@ void WebSocketSession::Flush() {
         return;
     }
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(out_),
+    asio::async_write(transport_, asio::buffer(out_),
                       [self = shared_from_this()](const beast::error_code& ec, std::size_t) { self->OnWritten(ec); });
 }
 
@@ -230,14 +236,14 @@ void WebSocketSession::CloseWith(WsCloseCode code, std::string_view reason) {
 
 void WebSocketSession::FinishClosing() {
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);  // the reader sees the peer's end, or the deadline cuts
+    transport_.tcp().socket().shutdown(tcp::socket::shutdown_send,
+                                       ignored);  // the reader sees the peer's end, or the deadline cuts
 }
 
 void WebSocketSession::Cut() {
     if (cut_) return;
     cut_ = true;
-    beast::error_code ignored;
-    socket_.close(ignored);
+    transport_.Close();
 }
 
 void WebSocketSession::ArmKeepAlive() {
@@ -270,12 +276,12 @@ bool WebSocketSession::Deliver(const OutboundFrame& frame) {
         case SendQueue::PushResult::kQueued:
             return true;
         case SendQueue::PushResult::kWakeWriter:
-            asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Flush(); });
+            asio::post(transport_.get_executor(), [self = shared_from_this()] { self->Flush(); });
             return true;
         case SendQueue::PushResult::kOverflow:
             spdlog::warn("ws conn={} user={}: send queue full, disconnecting the slow client", chat_.connection(),
                          chat_.who().user_id);
-            asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            asio::post(transport_.get_executor(), [self = shared_from_this()] {
                 self->CloseWith(WsCloseCode::kPolicyViolation, "send queue full: the client reads too slowly");
             });
             return false;
@@ -290,18 +296,18 @@ void WebSocketSession::SendError(std::string_view message) {
 }
 
 void WebSocketSession::Shutdown() {
-    asio::post(socket_.get_executor(),
+    asio::post(transport_.get_executor(),
                [self = shared_from_this()] { self->CloseWith(WsCloseCode::kGoingAway, "server shutting down"); });
 }
 
 void WebSocketSession::Abort() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Cut(); });
+    asio::post(transport_.get_executor(), [self = shared_from_this()] { self->Cut(); });
 }
 
-asio::awaitable<void> RoomSockets::Upgrade(beast::tcp_stream stream, Request request, RequestContext& ctx) {
+asio::awaitable<void> RoomSockets::Upgrade(Transport stream, Request request, RequestContext& ctx) {
     const ConnectionId id = std::to_string(node_id_) + ":" + std::to_string(++next_connection_);
-    auto session = std::make_shared<WebSocketSession>(stream.release_socket(), deps_, *ctx.principal, ctx.room->id, id,
-                                                      ctx.client_ip);
+    auto session =
+        std::make_shared<WebSocketSession>(std::move(stream), deps_, *ctx.principal, ctx.room->id, id, ctx.client_ip);
     co_await session->Run(std::move(request));
 }
 

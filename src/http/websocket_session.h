@@ -11,6 +11,7 @@
 #include "http/connection_caps.h"
 #include "http/router.h"
 #include "http/send_queue.h"
+#include "http/transport.h"
 #include "http/ws_frames.h"
 #include "services/chat_session.h"
 #include "services/room_hub.h"
@@ -34,7 +35,7 @@ struct WebSocketDeps {
 /// posts one wake-up when the writer is idle. What the frames mean is ChatSession's business.
 class WebSocketSession : public HubMember, public Connection, public std::enable_shared_from_this<WebSocketSession> {
   public:
-    WebSocketSession(tcp::socket socket, WebSocketDeps deps, Principal who, RoomId room, ConnectionId connection_id,
+    WebSocketSession(Transport transport, WebSocketDeps deps, Principal who, RoomId room, ConnectionId connection_id,
                      std::string client_ip);
 
     /// Completes the upgrade and serves the client until the connection ends.
@@ -66,7 +67,7 @@ class WebSocketSession : public HubMember, public Connection, public std::enable
     void OnKeepAlive();
     void SendError(std::string_view message);
 
-    tcp::socket socket_;
+    Transport transport_;  // plain TCP or TLS
     WebSocketDeps deps_;
     ChatSession chat_;
     const std::string client_ip_;
@@ -97,7 +98,7 @@ class RoomSockets {
   public:
     RoomSockets(WebSocketDeps deps, int node_id) : deps_(deps), node_id_(node_id) {}
 
-    asio::awaitable<void> Upgrade(beast::tcp_stream stream, Request request, RequestContext& ctx);
+    asio::awaitable<void> Upgrade(Transport stream, Request request, RequestContext& ctx);
 
   private:
     WebSocketDeps deps_;

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "client_transport.h"
 #include "io_util.h"
 #include "server_process.h"
 
@@ -68,27 +69,10 @@ HttpResponse HttpClient::PostJson(const std::string& target, const std::string& 
 HttpResponse HttpClient::Raw(const std::string& raw) const {
     HttpResponse out;
     asio::io_context ioc;
-    beast::tcp_stream stream(ioc);
     const auto deadline = Clock::now() + timeout_;
-
-    bool connected = false;
-    beast::error_code connect_ec;
-    stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), [&](beast::error_code ec) {
-        connect_ec = ec;
-        connected = true;
-    });
-    if (!RunUntil(
-            ioc, [&] { return connected; }, deadline)) {
-        out.error = "connect timed out";
-        stream.socket().close();
-        ioc.restart();
-        ioc.run_for(std::chrono::seconds(1));
-        return out;
-    }
-    if (connect_ec) {
-        out.error = "connect: " + connect_ec.message();
-        return out;
-    }
+    auto connected = ConnectTransport(ioc, port_, deadline, out.error);
+    if (!connected) return out;
+    rooms::Transport& stream = *connected;
 
     bool written = false, read = false;
     beast::error_code write_ec, read_ec;
@@ -111,8 +95,8 @@ HttpResponse HttpClient::Raw(const std::string& raw) const {
         RunUntil(
             ioc, [&] { return written; }, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.socket().close(ignored);
+    stream.tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.Close();
     ioc.restart();
     ioc.run_for(std::chrono::seconds(1));  // drains the aborted operations
 

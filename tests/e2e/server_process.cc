@@ -56,17 +56,30 @@ const std::optional<ExternalServer>& External() {
         const char* url = std::getenv("ROOMS_E2E_BASE_URL");
         if (!url || !*url) return std::nullopt;
         const std::string u(url);
-        const std::string scheme = "http://127.0.0.1:";
         ExternalServer ext;
+        std::string scheme;
+        for (const char* candidate : {"http://127.0.0.1:", "https://127.0.0.1:", "https://localhost:"}) {
+            if (u.rfind(candidate, 0) == 0) scheme = candidate;
+        }
+        ext.tls = scheme.rfind("https", 0) == 0;
+        if (ext.tls) ext.tls_host = scheme.substr(8, scheme.size() - 9);
         std::size_t end = scheme.size();
         while (end < u.size() && std::isdigit(static_cast<unsigned char>(u[end]))) ++end;
-        const int port = u.rfind(scheme, 0) == 0 && end > scheme.size() && end - scheme.size() <= 5
+        const int port = !scheme.empty() && end > scheme.size() && end - scheme.size() <= 5
                              ? std::stoi(u.substr(scheme.size(), end - scheme.size()))
                              : 0;
         ext.path_prefix = u.substr(end);
         while (!ext.path_prefix.empty() && ext.path_prefix.back() == '/') ext.path_prefix.pop_back();
         if (port <= 0 || port > 65535 || (!ext.path_prefix.empty() && ext.path_prefix[0] != '/')) {
-            std::cerr << "ROOMS_E2E_BASE_URL must look like http://127.0.0.1:PORT[/PREFIX], not " << u << "\n";
+            std::cerr << "ROOMS_E2E_BASE_URL must look like http://127.0.0.1:PORT[/PREFIX] or "
+                         "https://{127.0.0.1|localhost}:PORT[/PREFIX], not "
+                      << u << "\n";
+            std::exit(2);
+        }
+        if (const char* ca = std::getenv("ROOMS_E2E_CA_FILE")) ext.ca_file = ca;
+        if (ext.tls && ext.ca_file.empty()) {
+            std::cerr << "ROOMS_E2E_BASE_URL is https: set ROOMS_E2E_CA_FILE to the CA certificates (PEM) that "
+                         "issued the server's certificate\n";
             std::exit(2);
         }
         ext.port = static_cast<unsigned short>(port);
@@ -111,7 +124,11 @@ ServerProcess::~ServerProcess() {
     }
 }
 
-std::string ServerProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + PathPrefix(); }
+std::string ServerProcess::base_url() const {
+    if (External() && External()->tls)
+        return "https://" + External()->tls_host + ":" + std::to_string(port_) + PathPrefix();
+    return "http://127.0.0.1:" + std::to_string(port_) + PathPrefix();
+}
 
 bool ServerProcess::Reap(bool block) {
     if (pid_ <= 0) return true;

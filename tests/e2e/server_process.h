@@ -14,10 +14,16 @@ namespace rooms_e2e {
 /// against it (the cluster behind nginx: http://127.0.0.1:8080/api). Every request path and WebSocket
 /// target gets PREFIX in front. ROOMS_E2E_DATA_DIR names the directory holding its jwt.key (for the tests
 /// that forge tokens). Suites that start servers of their own settings are left out by the caller's filter.
+/// https://HOST:PORT[/PREFIX] (HOST 127.0.0.1 or localhost) runs every request and WebSocket over TLS, verifying
+/// the server's certificate for HOST against the CA certificates in ROOMS_E2E_CA_FILE (required then). The
+/// connections still go to 127.0.0.1, and the HTTP Host header stays 127.0.0.1:PORT.
 struct ExternalServer {
     unsigned short port = 0;
     std::string path_prefix;
     std::string data_dir;
+    bool tls = false;
+    std::string tls_host;  // the name the certificate must carry
+    std::string ca_file;   // PEM CA certificates to verify it against
 };
 /// The external server from the environment, or nullopt (the tests start `rooms` themselves). Exits the
 /// process with a message when ROOMS_E2E_BASE_URL is malformed.

@@ -7,6 +7,7 @@
 #include <boost/beast/websocket.hpp>
 #include <sstream>
 
+#include "client_transport.h"
 #include "io_util.h"
 #include "server_process.h"
 
@@ -30,41 +31,23 @@ std::string WsClient::Frame::Describe() const {
     return os.str();
 }
 
-WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
+WsClient::WsClient(unsigned short port, Options options) {
     const auto deadline = Clock::now() + options.timeout;
-    auto& sock = beast::get_lowest_layer(ws_).socket();
-    beast::error_code ec;
-    sock.open(tcp::v4(), ec);
-    if (!ec && options.receive_buffer_bytes > 0)
-        sock.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer_bytes), ec);
-    if (ec) {
-        error_ = "socket: " + ec.message();
-        return;
-    }
-    bool done = false;
-    beast::get_lowest_layer(ws_).async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                                               [&](beast::error_code e) {
-                                                   ec = e;
-                                                   done = true;
-                                               });
-    if (!RunUntil(
-            ioc_, [&] { return done; }, deadline) ||
-        ec) {
-        error_ = done ? "connect: " + ec.message() : "connect timed out";
-        Drain();
-        return;
-    }
+    auto transport = ConnectTransport(ioc_, port, deadline, error_, options.receive_buffer_bytes);
+    if (!transport) return;
+    ws_.emplace(std::move(*transport));
     open_ = true;
-    sock.set_option(tcp::no_delay(true), ec);  // no Nagle delays in the measurements
+    beast::error_code ec;
+    bool done = false;
 
-    ws_.auto_fragment(false);         // a message is one frame, so frame limits can be tested
-    ws_.read_message_max(64u << 20);  // the client accepts anything the server sends
-    ws_.control_callback([this](websocket::frame_type kind, beast::string_view payload) {
+    ws_->auto_fragment(false);         // a message is one frame, so frame limits can be tested
+    ws_->read_message_max(64u << 20);  // the client accepts anything the server sends
+    ws_->control_callback([this](websocket::frame_type kind, beast::string_view payload) {
         if (kind == websocket::frame_type::ping) ++pings_;
         if (kind == websocket::frame_type::pong) pong_payloads_.emplace_back(payload.data(), payload.size());
     });
     const std::string auth = options.authorization, origin = options.origin;
-    ws_.set_option(websocket::stream_base::decorator([auth, origin](websocket::request_type& req) {
+    ws_->set_option(websocket::stream_base::decorator([auth, origin](websocket::request_type& req) {
         req.set(http::field::user_agent, "rooms-e2e");
         if (!auth.empty()) req.set(http::field::authorization, auth);
         if (!origin.empty()) req.set(http::field::origin, origin);
@@ -72,7 +55,7 @@ WsClient::WsClient(unsigned short port, Options options) : ws_(ioc_) {
 
     websocket::response_type res;
     done = false;
-    ws_.async_handshake(res, "127.0.0.1:" + std::to_string(port), PathPrefix() + options.target,
+    ws_->async_handshake(res, "127.0.0.1:" + std::to_string(port), PathPrefix() + options.target,
                         [&](beast::error_code e) {
                             ec = e;
                             done = true;
@@ -97,7 +80,7 @@ WsClient::~WsClient() { Abort(); }
 
 void WsClient::Drain() {
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    if (ws_) beast::get_lowest_layer(*ws_).socket().close(ignored);
     ioc_.restart();
     ioc_.run_for(1s);
 }
@@ -107,7 +90,7 @@ void WsClient::Abort() {
     open_ = false;
     connected_ = false;
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(*ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
     Drain();
 }
 
@@ -117,7 +100,7 @@ void WsClient::StartRead() {
     read_done_ = false;
     read_ec_ = {};
     read_buffer_.clear();
-    ws_.async_read(read_buffer_, [this](beast::error_code ec, std::size_t) {
+    ws_->async_read(read_buffer_, [this](beast::error_code ec, std::size_t) {
         read_ec_ = ec;
         read_done_ = true;
     });
@@ -140,25 +123,25 @@ WsClient::Frame WsClient::Read(std::chrono::milliseconds timeout) {
         f.ec = read_ec_;
         // The server's close frame may have arrived even when the read ended with another error (e.g. the
         // server dropped the TCP connection before our close reply could be written).
-        if (read_ec_ == websocket::error::closed || ws_.reason().code != websocket::close_code::none) {
-            f.close_code = static_cast<int>(ws_.reason().code);
-            f.close_reason = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
+        if (read_ec_ == websocket::error::closed || ws_->reason().code != websocket::close_code::none) {
+            f.close_code = static_cast<int>(ws_->reason().code);
+            f.close_reason = std::string(ws_->reason().reason.data(), ws_->reason().reason.size());
         }
         connected_ = false;
         return f;
     }
     f.ok = true;
-    f.binary = ws_.got_binary();
+    f.binary = ws_->got_binary();
     f.text = beast::buffers_to_string(read_buffer_.data());
     return f;
 }
 
 bool WsClient::Write(std::string_view data, bool binary, std::chrono::milliseconds timeout) {
     if (!connected_) return false;
-    ws_.binary(binary);
+    ws_->binary(binary);
     bool done = false;
     beast::error_code ec;
-    ws_.async_write(asio::buffer(data.data(), data.size()), [&](beast::error_code e, std::size_t) {
+    ws_->async_write(asio::buffer(data.data(), data.size()), [&](beast::error_code e, std::size_t) {
         ec = e;
         done = true;
     });
@@ -168,7 +151,7 @@ bool WsClient::Write(std::string_view data, bool binary, std::chrono::millisecon
         Abort();
         return false;
     }
-    ws_.binary(false);
+    ws_->binary(false);
     if (ec) error_ = "write: " + ec.message();
     return !ec;
 }
@@ -183,7 +166,7 @@ bool WsClient::SendRaw(std::string_view bytes, std::chrono::milliseconds timeout
     if (!connected_) return false;
     bool done = false;
     beast::error_code ec;
-    asio::async_write(beast::get_lowest_layer(ws_).socket(), asio::buffer(bytes.data(), bytes.size()),
+    asio::async_write(ws_->next_layer(), asio::buffer(bytes.data(), bytes.size()),
                       [&](beast::error_code e, std::size_t) {
                           ec = e;
                           done = true;
@@ -201,7 +184,7 @@ bool WsClient::Ping(std::string_view payload, std::chrono::milliseconds timeout)
     if (!connected_) return false;
     bool done = false;
     beast::error_code ec;
-    ws_.async_ping(websocket::ping_data(payload.data(), payload.size()), [&](beast::error_code e) {
+    ws_->async_ping(websocket::ping_data(payload.data(), payload.size()), [&](beast::error_code e) {
         ec = e;
         done = true;
     });
@@ -228,10 +211,10 @@ void WsClient::Close(websocket::close_code code, std::chrono::milliseconds timeo
     if (connected_) {
         const auto deadline = Clock::now() + timeout;
         bool done = false;
-        ws_.async_close(code, [&](beast::error_code) { done = true; });
+        ws_->async_close(code, [&](beast::error_code) { done = true; });
         RunUntil(
             ioc_, [&] { return done && (!read_pending_ || read_done_); }, deadline);
-        if (done) server_close_code_ = static_cast<int>(ws_.reason().code);
+        if (done) server_close_code_ = static_cast<int>(ws_->reason().code);
     }
     Abort();
 }

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <memory>
@@ -10,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "http/transport.h"
 
 namespace rooms_e2e {
 
@@ -40,7 +43,7 @@ class WsClient {
         std::string Describe() const;
     };
 
-    /// Connects to 127.0.0.1:port and upgrades. Check connected(); on refusal handshake_status() is the
+    /// Connects to 127.0.0.1:port (over TLS when the external server is https) and upgrades. Check connected(); on refusal handshake_status() is the
     /// HTTP status the server answered with.
     WsClient(unsigned short port, Options options);
     ~WsClient();  // closes the TCP connection abruptly if still open
@@ -57,7 +60,8 @@ class WsClient {
 
     bool Send(std::string_view text, std::chrono::milliseconds timeout = 5s);
     bool SendBinary(std::string_view data, std::chrono::milliseconds timeout = 5s);
-    /// Writes bytes straight to the TCP connection, bypassing the WebSocket framing (hand-made frames).
+    /// Writes bytes straight to the connection (through TLS, if any), bypassing the WebSocket framing (hand-made
+    /// frames).
     bool SendRaw(std::string_view bytes, std::chrono::milliseconds timeout = 5s);
 
     /// Reads (handling control frames) until a ping from the server has been seen or the timeout passes.
@@ -80,7 +84,7 @@ class WsClient {
     void Drain();
 
     boost::asio::io_context ioc_;
-    websocket::stream<beast::tcp_stream> ws_;
+    std::optional<websocket::stream<rooms::Transport>> ws_;  // set once connected
     bool connected_ = false;
     bool open_ = false;
     int handshake_status_ = 0;

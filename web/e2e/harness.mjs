@@ -1,5 +1,9 @@
 // Shared helpers for the browser tests: Debian's Chromium through playwright-core, console-error capture,
 // and small bounded waits. Every wait has a timeout, so a test always ends.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = (process.env.ROOMS_E2E_BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
@@ -7,11 +11,29 @@ export const CHROMIUM = process.env.ROOMS_E2E_CHROMIUM || '/usr/bin/chromium';
 export const STEP_TIMEOUT = Number(process.env.ROOMS_E2E_STEP_TIMEOUT_MS || 10_000);
 export const PASSWORD = 'correct horse battery';
 
+export const CA_FILE = process.env.ROOMS_E2E_CA_FILE || '';
+
+/**
+ * With ROOMS_E2E_CA_FILE (an https BASE_URL whose certificate a private CA issued), a HOME of its own whose NSS
+ * database trusts that CA and nothing else added: Chromium on Linux verifies server certificates against it, so the
+ * tests run over https/wss with the certificate really verified (no --ignore-certificate-errors).
+ */
+function browserEnv() {
+  if (!CA_FILE) return process.env;
+  const home = mkdtempSync(join(tmpdir(), 'rooms-e2e-home-'));
+  const db = `sql:${join(home, '.pki', 'nssdb')}`;
+  execFileSync('mkdir', ['-p', join(home, '.pki', 'nssdb')]);
+  execFileSync('certutil', ['-d', db, '-N', '--empty-password']);
+  execFileSync('certutil', ['-d', db, '-A', '-n', 'rooms-e2e-ca', '-t', 'C,,', '-i', CA_FILE]);
+  return { ...process.env, HOME: home };
+}
+
 export async function launch() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
+    env: browserEnv(),
     args: [
       '--no-sandbox',
       '--disable-gpu',

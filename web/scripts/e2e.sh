@@ -3,7 +3,9 @@
 #
 #   scripts/e2e.sh                 build web/dist, start build/rooms on a free loopback port with a fresh
 #                                  data dir, run the tests against it, stop it
-#   scripts/e2e.sh BASE_URL        run the tests against a running deployment (e.g. nginx in front)
+#   scripts/e2e.sh BASE_URL        run the tests against a running deployment (e.g. nginx in front); for an
+#                                  https URL set ROOMS_E2E_CA_FILE to the CA that issued its certificate (the
+#                                  browser trusts it through an NSS database of its own; certutil, libnss3-tools)
 #   scripts/e2e.sh --screenshots [BASE_URL]
 #                                  instead of the tests, save screenshots to docs/screenshots/
 #

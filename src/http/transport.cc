@@ -1,0 +1,37 @@
+#include "http/transport.h"
+
+namespace rooms {
+
+beast::tcp_stream& Transport::tcp() noexcept {
+    if (auto* tls = std::get_if<TlsStream>(&stream_)) return tls->next_layer();
+    return std::get<PlainStream>(stream_);
+}
+
+asio::awaitable<void> Transport::Shutdown(std::chrono::steady_clock::duration timeout) {
+    if (auto* tls = std::get_if<TlsStream>(&stream_)) {
+        // Ends when the peer answers with its own close_notify, closes, or the time is up (the TCP stream's timer
+        // closes the socket then).
+        tcp().expires_after(timeout);
+        co_await tls->async_shutdown(asio::as_tuple(asio::use_awaitable));
+        tcp().expires_never();
+    }
+    beast::error_code ignored;
+    tcp().socket().shutdown(asio::socket_base::shutdown_send, ignored);
+    Close();
+}
+
+void Transport::Close() noexcept {
+    beast::error_code ignored;
+    tcp().socket().close(ignored);
+}
+
+void teardown(beast::role_type role, Transport& transport, beast::error_code& ec) {
+    std::visit(
+        [&](auto& s) {
+            using beast::websocket::teardown;
+            teardown(role, s, ec);
+        },
+        transport.stream_);
+}
+
+}  // namespace rooms
