@@ -20,8 +20,7 @@ using Authenticator = std::function<Result<Principal>(std::string_view access_to
 using RoomLookup = std::function<Result<Room>(RoomId)>;
 /// Takes a room WebSocket over from its upgrade request (http/websocket_session.h's RoomSockets): runs until the
 /// socket closes. `ctx` holds the principal and the room.
-using WebSocketUpgrade =
-    std::function<asio::awaitable<void>(Transport stream, Request request, RequestContext& ctx)>;
+using WebSocketUpgrade = std::function<asio::awaitable<void>(Transport stream, Request request, RequestContext& ctx)>;
 
 /// The parts of request policy a dispatcher applies to the routes that ask for them (RouteFlags). A route whose
 /// flag needs a part that is missing fails at start (Dispatcher's constructor throws).

@@ -16,7 +16,8 @@ class PendingHandshake : public Connection, public std::enable_shared_from_this<
     /// Runs the server handshake; the stream, or nullopt (and `ec`) when it failed or was cut. Strand only.
     asio::awaitable<std::optional<Transport::TlsStream>> Run(std::chrono::seconds timeout, beast::error_code& ec) {
         stream_->next_layer().expires_after(timeout);
-        auto [hec] = co_await stream_->async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+        auto [hec] =
+            co_await stream_->async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
         ec = hec;
         if (ec) co_return std::nullopt;
         stream_->next_layer().expires_never();
@@ -111,16 +112,15 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
         socket.set_option(tcp::no_delay(true), nodelay_ec);  // chat frames are small: send them now
         auto executor = socket.get_executor();
         ++open_connections_;
-        asio::co_spawn(executor, Serve(std::move(socket)),
-                       [this](const std::exception_ptr& e) {
-                           --open_connections_;
-                           if (!e) return;
-                           try {
-                               std::rethrow_exception(e);
-                           } catch (const std::exception& ex) {
-                               spdlog::error("connection: {}", ex.what());
-                           }
-                       });
+        asio::co_spawn(executor, Serve(std::move(socket)), [this](const std::exception_ptr& e) {
+            --open_connections_;
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                spdlog::error("connection: {}", ex.what());
+            }
+        });
     }
 }
 

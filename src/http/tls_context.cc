@@ -52,13 +52,14 @@ std::shared_ptr<asio::ssl::context> Load(const TlsSettings& s) {
         throw std::runtime_error("TLS: cannot set the protocol versions and ciphers: " + OpenSslErrors());
     SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(native, s.cert_file.c_str()) != 1)
-        throw std::runtime_error("tls.cert_file " + s.cert_file + " is not a PEM certificate chain: " + OpenSslErrors() +
-                                 kHint);
+        throw std::runtime_error("tls.cert_file " + s.cert_file +
+                                 " is not a PEM certificate chain: " + OpenSslErrors() + kHint);
     // OpenSSL compares the key with the certificate already when it loads it.
     const bool loaded = SSL_CTX_use_PrivateKey_file(native, s.key_file.c_str(), SSL_FILETYPE_PEM) == 1;
     const bool mismatch = !loaded && ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
     if (!loaded && !mismatch)
-        throw std::runtime_error("tls.key_file " + s.key_file + " is not a PEM private key: " + OpenSslErrors() + kHint);
+        throw std::runtime_error("tls.key_file " + s.key_file + " is not a PEM private key: " + OpenSslErrors() +
+                                 kHint);
     if (mismatch || SSL_CTX_check_private_key(native) != 1)
         throw std::runtime_error("tls.key_file " + s.key_file + " does not match the certificate in tls.cert_file " +
                                  s.cert_file + ": " + OpenSslErrors() + kHint);

@@ -4,7 +4,7 @@ namespace rooms {
 
 beast::tcp_stream& Transport::tcp() noexcept {
     if (auto* tls = std::get_if<TlsStream>(&stream_)) return tls->next_layer();
-    return std::get<PlainStream>(stream_);
+    return *std::get_if<PlainStream>(&stream_);  // the only other alternative: get_if cannot throw, std::get could
 }
 
 asio::awaitable<void> Transport::Shutdown(std::chrono::steady_clock::duration timeout) {

@@ -71,7 +71,8 @@ class Transport {
     }
 
     /// Ends the connection politely: over TLS, a close_notify (waiting at most `timeout` for the peer's), then for
-    /// both the TCP send side is shut and the socket closed. Errors are not reported: the connection is over either way.
+    /// both the TCP send side is shut and the socket closed. Errors are not reported: the connection is over either
+    /// way.
     asio::awaitable<void> Shutdown(std::chrono::steady_clock::duration timeout);
 
     /// Cuts the connection at once (no close_notify). Pending operations complete with operation_aborted.

@@ -56,10 +56,10 @@ WsClient::WsClient(unsigned short port, Options options) {
     websocket::response_type res;
     done = false;
     ws_->async_handshake(res, "127.0.0.1:" + std::to_string(port), PathPrefix() + options.target,
-                        [&](beast::error_code e) {
-                            ec = e;
-                            done = true;
-                        });
+                         [&](beast::error_code e) {
+                             ec = e;
+                             done = true;
+                         });
     if (!RunUntil(
             ioc_, [&] { return done; }, deadline)) {
         error_ = "handshake timed out";

@@ -43,8 +43,8 @@ class WsClient {
         std::string Describe() const;
     };
 
-    /// Connects to 127.0.0.1:port (over TLS when the external server is https) and upgrades. Check connected(); on refusal handshake_status() is the
-    /// HTTP status the server answered with.
+    /// Connects to 127.0.0.1:port (over TLS when the external server is https) and upgrades. Check connected(); on
+    /// refusal handshake_status() is the HTTP status the server answered with.
     WsClient(unsigned short port, Options options);
     ~WsClient();  // closes the TCP connection abruptly if still open
 
