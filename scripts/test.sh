@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [lint|unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
+# Usage: scripts/test.sh [lint|unit|e2e|tui|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
 # (the cluster tier also runs the fault tests; default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ LOG_PREFIX=test
 . scripts/lib.sh
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(lint unit e2e postman web bench integration cluster sanitizers fuzz tls deploy kube)
+((${#tiers[@]})) || tiers=(lint unit e2e tui postman web bench integration cluster sanitizers fuzz tls deploy kube)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -103,6 +103,13 @@ for tier in "${tiers[@]}"; do
             check_logs_for_secrets "e2e: no password or token in the servers' logs" "$secrets/secrets" \
                 "$secrets"/logs/*.log
             rm -rf "$secrets"
+            ;;
+        tui)
+            # `rooms chat` driven in tmux and in --plain mode against `rooms serve` (tests/tui/run.sh).
+            out=$(mktemp)
+            tests/tui/run.sh 2>&1 | tee "$out"
+            record_summary_line "tui (rooms chat in tmux)" "$out"
+            rm -f "$out"
             ;;
         bench)
             # rooms-bench keeps working: each scenario a few seconds against the all-in-one server.
