@@ -133,6 +133,7 @@ asio::awaitable<AuthOutcome> AuthSession::RenewOnce() {
         reason = "login failed: " + login.message;
     }
     ended_ = true;
+    if (on_ended_) on_ended_();
     co_return outcome;
 }
 

@@ -85,6 +85,8 @@ class AuthSession {
     void SetPasswordPrompt(PasswordPrompt prompt) { prompt_ = std::move(prompt); }
     /// Told what the user should know but that does not stop anything (e.g. the session could not be saved).
     void SetWarn(Warn warn) { warn_ = std::move(warn); }
+    /// Told once when the session ends for good (ended() becomes true).
+    void SetOnEnded(std::function<void()> on_ended) { on_ended_ = std::move(on_ended); }
 
     const std::string& access_token() const { return access_; }
     const std::string& nickname() const { return nickname_; }
@@ -109,6 +111,7 @@ class AuthSession {
     std::chrono::steady_clock::time_point refresh_due_;
     PasswordPrompt prompt_;
     Warn warn_;
+    std::function<void()> on_ended_;
     bool renewing_ = false;
     std::shared_ptr<impl::Signal> renewed_;
     AuthOutcome last_renewal_;

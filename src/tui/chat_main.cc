@@ -102,6 +102,7 @@ asio::awaitable<int> Chat(const ChatOptions& o, const client::ServerUrl& url, cl
     auth.SetWarn([c = controller.get(), view](std::string text) {
         if (!c->quitting()) view->Notice(text);
     });
+    auth.SetOnEnded([c = controller.get()] { c->Quit(1); });  // no password given: nothing more can work
     asio::co_spawn(executor, auth.KeepFresh(), asio::detached);
     auto stop = std::make_unique<asio::signal_set>(executor, SIGINT, SIGTERM, SIGHUP);
     stop->async_wait([c = controller.get()](const boost::system::error_code& ec, int) {
