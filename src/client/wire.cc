@@ -45,6 +45,30 @@ std::optional<ChatMessage> FromObject(const json::value& v) {
     return m;
 }
 
+std::optional<RoomInfo> RoomFromValue(const json::value& v) {
+    if (!v.is_object()) return std::nullopt;
+    const auto& o = v.get_object();
+    RoomInfo r{Field(o, "id"), Field(o, "name"), Field(o, "time_created")};
+    if (r.id.empty()) return std::nullopt;
+    return r;
+}
+
+/// A JSON array of what `item` reads; null (a Go nil slice) is empty; any unreadable item fails it all.
+template <typename T, typename Item>
+std::optional<std::vector<T>> ParseArray(std::string_view text, Item item) {
+    auto v = Parse(text);
+    if (!v) return std::nullopt;
+    std::vector<T> out;
+    if (v->is_null()) return out;
+    if (!v->is_array()) return std::nullopt;
+    for (const auto& element : v->get_array()) {
+        auto parsed = item(element);
+        if (!parsed) return std::nullopt;
+        out.push_back(std::move(*parsed));
+    }
+    return out;
+}
+
 }  // namespace
 
 std::optional<ChatMessage> ParseMessage(std::string_view text) {
@@ -54,17 +78,7 @@ std::optional<ChatMessage> ParseMessage(std::string_view text) {
 }
 
 std::optional<std::vector<ChatMessage>> ParseMessageList(std::string_view text) {
-    auto v = Parse(text);
-    if (!v) return std::nullopt;
-    std::vector<ChatMessage> out;
-    if (v->is_null()) return out;
-    if (!v->is_array()) return std::nullopt;
-    for (const auto& item : v->get_array()) {
-        auto m = FromObject(item);
-        if (!m) return std::nullopt;
-        out.push_back(std::move(*m));
-    }
-    return out;
+    return ParseArray<ChatMessage>(text, FromObject);
 }
 
 std::optional<RoomFrame> ParseRoomFrame(std::string_view text) {
@@ -81,45 +95,21 @@ std::optional<RoomFrame> ParseRoomFrame(std::string_view text) {
     return f;
 }
 
-std::optional<RoomInfo> ParseRoomValue(const json::value& v) {
-    if (!v.is_object()) return std::nullopt;
-    const auto& o = v.get_object();
-    RoomInfo r{Field(o, "id"), Field(o, "name"), Field(o, "time_created")};
-    if (r.id.empty()) return std::nullopt;
-    return r;
-}
-
 std::optional<RoomInfo> ParseRoom(std::string_view text) {
     auto v = Parse(text);
     if (!v) return std::nullopt;
-    return ParseRoomValue(*v);
+    return RoomFromValue(*v);
 }
 
 std::optional<std::vector<RoomInfo>> ParseRooms(std::string_view text) {
-    auto v = Parse(text);
-    if (!v) return std::nullopt;
-    std::vector<RoomInfo> out;
-    if (v->is_null()) return out;
-    if (!v->is_array()) return std::nullopt;
-    for (const auto& item : v->get_array()) {
-        auto r = ParseRoomValue(item);
-        if (!r) return std::nullopt;
-        out.push_back(std::move(*r));
-    }
-    return out;
+    return ParseArray<RoomInfo>(text, RoomFromValue);
 }
 
 std::optional<std::vector<std::string>> ParseClients(std::string_view text) {
-    auto v = Parse(text);
-    if (!v) return std::nullopt;
-    std::vector<std::string> out;
-    if (v->is_null()) return out;
-    if (!v->is_array()) return std::nullopt;
-    for (const auto& item : v->get_array()) {
-        if (!item.is_object()) return std::nullopt;
-        out.push_back(Field(item.get_object(), "nickname"));
-    }
-    return out;
+    return ParseArray<std::string>(text, [](const json::value& v) -> std::optional<std::string> {
+        if (!v.is_object()) return std::nullopt;
+        return Field(v.get_object(), "nickname");
+    });
 }
 
 std::optional<TokenPair> ParseTokenPair(std::string_view text) {
