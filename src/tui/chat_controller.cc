@@ -4,8 +4,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
-#include <ctime>
 
+#include "common/text.h"
 #include "tui/commands.h"
 
 namespace rooms::tui {
@@ -21,15 +21,6 @@ constexpr auto kListsRefresh = 30s;
 constexpr auto kQuitGrace = 2s;
 constexpr auto kPoll = 50ms;
 
-std::string NowRfc3339() {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    ::gmtime_r(&now, &utc);
-    char out[32];
-    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return out;
-}
-
 asio::awaitable<void> SleepFor(std::chrono::milliseconds delay) {
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -44,11 +35,12 @@ std::string CommaList(const std::vector<std::string>& items) {
 }  // namespace
 
 ChatController::ChatController(asio::any_io_executor executor, client::ApiClient& api, client::AuthSession& auth,
-                               ChatView& view, Settings settings)
+                               ChatView& view, const TimeSource& clock, Settings settings)
     : executor_(executor),
       api_(api),
       auth_(auth),
       view_(view),
+      clock_(clock),
       settings_(settings),
       quit_(executor, asio::steady_timer::time_point::max()),
       refresh_(executor) {}
@@ -72,9 +64,9 @@ int ChatController::Unread(const std::string& room_id) const {
 
 void ChatController::Notice(const std::string& text) {
     if (auto* room = active()) {
-        room->timeline().AddNotice(text, NowRfc3339());
+        room->timeline().AddNotice(text, FormatTime(clock_.Now()));
     } else {
-        lobby_.AddNotice(text, NowRfc3339());
+        lobby_.AddNotice(text, FormatTime(clock_.Now()));
     }
     view_.Notice(text);
 }
@@ -402,7 +394,7 @@ void ChatController::OnChanged(const std::string&) { view_.Changed(); }
 void ChatController::OnNotice(const std::string& room_id, const std::string& text) {
     auto it = joined_.find(room_id);
     const std::string prefix = it == joined_.end() ? "" : it->second->room().name + ": ";
-    if (it != joined_.end()) it->second->timeline().AddNotice(text, NowRfc3339());
+    if (it != joined_.end()) it->second->timeline().AddNotice(text, FormatTime(clock_.Now()));
     view_.Notice(prefix + text);
 }
 

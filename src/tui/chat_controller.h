@@ -14,6 +14,7 @@
 #include "client/auth_session.h"
 #include "client/room_connection.h"
 #include "client/timeline.h"
+#include "domain/time_source.h"
 
 namespace rooms::tui {
 
@@ -42,8 +43,9 @@ class ChatController : public client::RoomObserver {
         bool single_room = false;
     };
 
+    /// `clock` stamps the notices (its wall time); it must outlive the controller.
     ChatController(boost::asio::any_io_executor executor, client::ApiClient& api, client::AuthSession& auth,
-                   ChatView& view, Settings settings);
+                   ChatView& view, const TimeSource& clock, Settings settings);
     ~ChatController() override;
 
     /// Lists the rooms, joins `initial_room` when given, and keeps the room and online lists fresh.
@@ -105,6 +107,7 @@ class ChatController : public client::RoomObserver {
     client::ApiClient& api_;
     client::AuthSession& auth_;
     ChatView& view_;
+    const TimeSource& clock_;
     Settings settings_;
     std::vector<client::RoomInfo> rooms_;
     std::map<std::string, std::shared_ptr<client::RoomConnection>> joined_;

@@ -19,6 +19,7 @@
 #include "client/server_url.h"
 #include "client/token_store.h"
 #include "client/transport.h"
+#include "domain/time_source.h"
 #include "tui/chat_controller.h"
 #include "tui/curses_view.h"
 #include "tui/display_width.h"
@@ -96,8 +97,8 @@ asio::awaitable<int> Chat(const ChatOptions& o, const client::ServerUrl& url, cl
         curses = std::make_unique<CursesView>(executor, url.HostHeader());
         view = curses.get();
     }
-    auto controller =
-        std::make_unique<ChatController>(executor, api, auth, *view, ChatController::Settings{.single_room = o.plain});
+    auto controller = std::make_unique<ChatController>(executor, api, auth, *view, RealTimeSource::Instance(),
+                                                       ChatController::Settings{.single_room = o.plain});
     auth.SetPasswordPrompt([view](std::string reason) { return view->AskPassword(std::move(reason)); });
     auth.SetWarn([c = controller.get(), view](std::string text) {
         if (!c->quitting()) view->Notice(text);
