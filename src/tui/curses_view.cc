@@ -301,7 +301,7 @@ void CursesView::Enter() {
         return;
     }
     std::string text = editor_.text();
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    while (!text.empty() && text.back() == '\n') text.pop_back();  // a new line typed last; the rest as typed
     if (text.find_first_not_of(" \n") == std::string::npos) return;
     editor_.Submit();
     scroll_ = 0;
