@@ -17,6 +17,7 @@ constexpr int kPasswordAttempts = 3;
 /// How long a refresh waits for another client of the same user to finish its own.
 constexpr int kLockAttempts = 100;
 constexpr auto kLockRetry = 50ms;
+constexpr auto kIdlePoll = 50ms;
 
 AuthOutcome FromFailure(int status, bool transient, const std::string& error) {
     if (status == 401) return {AuthStatus::kRefused, error};
@@ -158,6 +159,14 @@ asio::awaitable<void> AuthSession::KeepFresh() {
 void AuthSession::Stop() {
     stopped_ = true;
     timer_.cancel();
+}
+
+asio::awaitable<void> AuthSession::WaitIdle(std::chrono::milliseconds max) {
+    const auto deadline = std::chrono::steady_clock::now() + max;
+    while (renewing_ && std::chrono::steady_clock::now() < deadline) {
+        asio::steady_timer wait(executor_, kIdlePoll);
+        co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
 }
 
 }  // namespace rooms::client

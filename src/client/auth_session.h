@@ -81,6 +81,9 @@ class AuthSession {
     /// again with backoff (2 s doubling to 30 s).
     boost::asio::awaitable<void> KeepFresh();
     void Stop();
+    /// Until no renewal (refresh, password prompt, login) is under way, at most `max`: a client that quits must
+    /// first save the refresh token the server may already have rotated, or the next start finds a spent one.
+    boost::asio::awaitable<void> WaitIdle(std::chrono::milliseconds max);
 
     void SetPasswordPrompt(PasswordPrompt prompt) { prompt_ = std::move(prompt); }
     /// Told what the user should know but that does not stop anything (e.g. the session could not be saved).

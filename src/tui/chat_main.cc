@@ -117,6 +117,7 @@ asio::awaitable<int> Chat(const ChatOptions& o, const client::ServerUrl& url, cl
         code = controller->exit_code();
     }
     stop->cancel();
+    co_await auth.WaitIdle(std::chrono::seconds(15));  // a renewal under way: its new token must be saved
     if (auth.ended()) {
         std::fprintf(stderr, "rooms chat: the session has ended; run again to log in\n");
         if (code == 0) code = 1;
