@@ -9,7 +9,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <deque>
+#include <stdexcept>
 
 #include "tui/display_width.h"
 #include "tui/message_format.h"
@@ -78,7 +80,14 @@ CursesView::CursesView(asio::any_io_executor executor, std::string server_label)
 CursesView::~CursesView() { Close(); }
 
 void CursesView::Open() {
-    initscr();
+    // newterm, not initscr: initscr ends the process when the terminal is unknown.
+    SCREEN* screen = newterm(nullptr, stdout, stdin);
+    if (!screen) {
+        const char* term = std::getenv("TERM");
+        throw std::runtime_error(std::string("cannot drive this terminal (TERM=") + (term ? term : "") +
+                                 "): use --plain");
+    }
+    screen_ = screen;
     raw();  // Ctrl+C, Ctrl+S and Ctrl+Z are keys here, not signals or flow control
     noecho();
     nonl();  // Enter is '\r', Ctrl+J is '\n': send and new line
@@ -100,6 +109,8 @@ void CursesView::Close() {
     if (!open_) return;
     open_ = false;
     endwin();
+    delscreen(static_cast<SCREEN*>(screen_));
+    screen_ = nullptr;
 }
 
 asio::awaitable<void> CursesView::Run(ChatController& controller, std::string initial_room) {

@@ -22,7 +22,8 @@ class CursesView : public ChatView {
     CursesView(boost::asio::any_io_executor executor, std::string server_label);
     ~CursesView() override;  // gives the terminal back (endwin) if Run did not
 
-    /// Takes the terminal, starts the controller (Start(initial_room)) and handles keys until it quits.
+    /// Takes the terminal, starts the controller (Start(initial_room)) and handles keys until it quits. Throws
+    /// std::runtime_error when ncurses cannot drive the terminal.
     boost::asio::awaitable<void> Run(ChatController& controller, std::string initial_room);
 
     void Changed() override;
@@ -50,6 +51,7 @@ class CursesView : public ChatView {
     boost::asio::any_io_executor executor_;
     std::string server_label_;
     ChatController* controller_ = nullptr;
+    void* screen_ = nullptr;  // ncurses' SCREEN, while open
     std::unique_ptr<boost::asio::posix::stream_descriptor> input_;
     LineEditor editor_;
     bool open_ = false;
