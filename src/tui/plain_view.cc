@@ -133,7 +133,10 @@ void PlainView::MessagesArrived(const std::string& room_id, const std::vector<cl
     const auto* room = controller_ ? controller_->active() : nullptr;
     if (!room || room->room().id != room_id) return;
     for (const auto& m : fresh) std::fputs(PlainLine(m).c_str(), stdout);
-    std::fflush(stdout);
+    if (std::fflush(stdout) != 0 && !controller_->quitting()) {
+        Notice("stdout is closed; quitting");  // e.g. `| head -1` has what it wanted
+        controller_->Quit(1);
+    }
 }
 
 void PlainView::Notice(const std::string& text) { std::fprintf(stderr, "rooms: %s\n", Sanitize(text, false).c_str()); }
