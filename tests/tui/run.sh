@@ -36,6 +36,7 @@ cleanup() {
     if [[ -n ${ROOMS_TUI_KEEP:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP  # so that the EXIT trap cleans up after a signal too
 
 passed=0
 failed=0
@@ -503,8 +504,11 @@ if eventually 12 shows A "the session has ended" && eventually 5 composer_is A "
     type_text A "$pw_alice"
     if eventually 5 composer_is A "password: $(printf '*%.0s' $(seq ${#pw_alice}))" && ! shows A "$pw_alice"; then
         tm send-keys -t A Enter
+        # Logged in again when the session file is back (it went with the refused token).
+        eventually 10 test -f "$alice_file"
         send_line A "back after logging in again"
-        if eventually 10 shows B "alice: back after logging in again" && eventually 5 shows A "| lobby | live"; then
+        if [[ -f $alice_file ]] && eventually 10 shows B "alice: back after logging in again" &&
+            eventually 5 shows A "| lobby | live"; then
             pass "a session revoked on the server: the composer asks the password (masked), the chat goes on"
         else
             fail "a session revoked on the server: the composer asks the password (masked), the chat goes on" "$(screen A)"
