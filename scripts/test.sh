@@ -122,7 +122,7 @@ for tier in "${tiers[@]}"; do
             # The unit and end-to-end tests again, on a build with AddressSanitizer and UBSan (preset asan);
             # any report ends the process, so it fails its test.
             if cmake --preset asan -DROOMS_BUILD_BENCH=OFF >/dev/null &&
-                cmake --build --preset asan --target rooms rooms_unit_test rooms_e2e_test; then
+                cmake --build --preset asan --target rooms rooms_unit_test rooms_client_unit_test rooms_e2e_test; then
                 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
                 CTEST_DIR=build-asan run_ctest '^unit$' 2 "asan+ubsan: unit (ctest)"
                 CTEST_DIR=build-asan run_ctest '^e2e' 2 "asan+ubsan: e2e (ctest)"
