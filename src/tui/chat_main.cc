@@ -25,6 +25,7 @@
 #include "tui/display_width.h"
 #include "tui/plain_view.h"
 #include "tui/sign_in.h"
+#include "tui/terminal_check.h"
 #include "tui/tty_prompt.h"
 
 namespace rooms::tui {
@@ -162,6 +163,10 @@ int RunChat(const ChatOptions& o) {
     }
     if (!o.plain && (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO))) {
         std::fprintf(stderr, "rooms chat: stdin and stdout must be a terminal; use --plain for pipes\n");
+        return 2;
+    }
+    if (auto problem = o.plain ? std::nullopt : TerminalProblem()) {
+        std::fprintf(stderr, "rooms chat: %s\n", problem->c_str());
         return 2;
     }
     try {

@@ -9,12 +9,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
-#include <cstdlib>
 #include <deque>
 #include <stdexcept>
 
 #include "tui/display_width.h"
 #include "tui/message_format.h"
+#include "tui/terminal_check.h"
 
 // Last: ncurses defines short names (OK, ERR, KEY_*) that must not meet the headers above.
 #define NCURSES_NOMACROS 1
@@ -82,11 +82,7 @@ CursesView::~CursesView() { Close(); }
 void CursesView::Open() {
     // newterm, not initscr: initscr ends the process when the terminal is unknown.
     SCREEN* screen = newterm(nullptr, stdout, stdin);
-    if (!screen) {
-        const char* term = std::getenv("TERM");
-        throw std::runtime_error(std::string("cannot drive this terminal (TERM=") + (term ? term : "") +
-                                 "): use --plain");
-    }
+    if (!screen) throw std::runtime_error(TerminalProblem().value_or("ncurses cannot open this terminal"));
     screen_ = screen;
     raw();  // Ctrl+C, Ctrl+S and Ctrl+Z are keys here, not signals or flow control
     noecho();
