@@ -6,6 +6,8 @@
 # Usage: tests/tui/run.sh   (ROOMS_BINARY: the binary, default build/rooms)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+LOG_PREFIX=tui
+. scripts/lib.sh
 
 BIN=${ROOMS_BINARY:-$PWD/build/rooms}
 if [[ ! -x $BIN ]]; then
@@ -20,6 +22,7 @@ done
 work=$(mktemp -d /tmp/rooms-tui.XXXXXX)
 server_pid=""
 reader_pid=""
+head_pid=""
 tls_pid=""
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC
 export XDG_CONFIG_HOME=$work/config # one user of the machine with several nicknames: one session file each
@@ -29,7 +32,8 @@ tm() { tmux -u -S "$work/tmux.sock" -f /dev/null "$@"; }
 
 cleanup() {
     tm kill-server 2>/dev/null
-    exec 7>&- # the reader's stdin: closing it ends the reader
+    exec 7>&- 8>&- # the readers' stdin: closing it ends them
+    [[ -n $head_pid ]] && kill "$head_pid" 2>/dev/null
     [[ -n $reader_pid ]] && kill -CONT "$reader_pid" 2>/dev/null && kill "$reader_pid" 2>/dev/null
     [[ -n $tls_pid ]] && kill "$tls_pid" 2>/dev/null
     [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
@@ -85,7 +89,7 @@ start_client() {  # session args...
     tm new-session -d -s "$session" -x 120 -y 40 "$args; echo \"[exited \$?]\"; exec sleep 300"
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 url=http://127.0.0.1:$port
 start_server() {
     # Short access tokens, so that refresh runs during the test; a small history, so that a client that missed
@@ -142,7 +146,7 @@ fi
 
 # https: a TLS front for the server (Python's ssl module, a self-signed certificate for 127.0.0.1), so that the
 # client's TLS path, certificate checks included, runs against the real server behind it.
-tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+tls_port=$(free_port)
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 cat >"$work/tls_front.py" <<'PY'
@@ -174,6 +178,17 @@ asyncio.run(main())
 PY
 python3 "$work/tls_front.py" "$tls_port" "$port" "$work/cert.pem" "$work/key.pem" 2>/dev/null &
 tls_pid=$!
+
+# --- 0. A terminal ncurses cannot drive: said at once, before any password is asked ------------------------------
+tm new-session -d -s U -x 100 -y 10 \
+    "TERM=rooms-no-such-terminal $(printf '%q ' "$BIN" chat --url "$url" --user nobody); echo \"[exited \$?]\"; exec sleep 300"
+if eventually 10 shows U "[exited 2]" && shows U "cannot drive this terminal (TERM=rooms-no-such-terminal): use --plain" &&
+    ! shows U "assword"; then
+    pass "an unknown TERM: rooms chat says so and suggests --plain before asking anything (exit 2)"
+else
+    fail "an unknown TERM: rooms chat says so and suggests --plain before asking anything (exit 2)" "$(screen U)"
+fi
+tm kill-session -t U
 
 # --- 1. A new user: login refused, registration offered, the password never echoed ---------------------------
 start_client A --user alice
@@ -342,6 +357,34 @@ if eventually 10 grep -qF "live in lobby" "$work/reader.err"; then
 else
     fail "--plain reader joins lobby with the saved session" "$(cat "$work/reader.err")"
 fi
+
+# A reader behind `| head -1`: once head has its line and is gone, the client quits (code 1) instead of running on.
+mkfifo "$work/head.in"
+setsid "$BIN" chat --plain --url "$url" --user carol --room lobby <"$work/head.in" \
+    > >(head -1 >"$work/head.out") 2>"$work/head.err" &
+head_pid=$!
+exec 8>"$work/head.in"
+gone() { ! kill -0 "$1" 2>/dev/null; }  # pid
+if eventually 10 grep -qF "live in lobby" "$work/head.err"; then
+    send_line A "for head one"
+    eventually 10 test -s "$work/head.out"
+    send_line A "for head two"
+    if eventually 15 gone "$head_pid"; then
+        wait "$head_pid"
+        head_status=$?
+    fi
+    if [[ ${head_status:-} == 1 ]] && [[ $(wc -l <"$work/head.out") == 1 ]] &&
+        grep -qF "stdout is closed; quitting" "$work/head.err"; then
+        pass "--plain | head -1: when stdout closes the client says so and exits 1"
+    else
+        fail "--plain | head -1: when stdout closes the client says so and exits 1" \
+            "exit ${head_status:-still running}; $(cat "$work/head.out" "$work/head.err")"
+    fi
+else
+    fail "--plain | head -1: the reader joins lobby" "$(cat "$work/head.err")"
+fi
+head_pid=""
+exec 8>&-
 
 # --- 7. The server restarts mid-conversation ---------------------------------------------------------------
 send_line A "just before the restart"
