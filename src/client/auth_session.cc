@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <random>
+#include <utility>
 
 #include "client/backoff.h"
 #include "client/impl/signal.h"
@@ -28,7 +29,7 @@ AuthOutcome FromFailure(int status, bool transient, const std::string& error) {
 
 }  // namespace
 
-AuthSession::AuthSession(asio::any_io_executor executor, ApiClient& api, TokenStore& store, std::string url,
+AuthSession::AuthSession(const asio::any_io_executor& executor, ApiClient& api, TokenStore& store, std::string url,
                          std::string nickname)
     : executor_(executor),
       api_(api),
@@ -146,11 +147,9 @@ asio::awaitable<void> AuthSession::KeepFresh() {
             continue;  // woken by Adopt or Stop, or due: look again
         }
         AuthOutcome outcome = co_await Renew(access_);
-        if (outcome.status == AuthStatus::kUnavailable) {
-            refresh_due_ = std::chrono::steady_clock::now() + retry_.Next();
-        } else if (outcome.ok()) {
+        if (outcome.ok()) {
             retry_.Reset();
-        } else if (!ended_) {
+        } else if (outcome.status == AuthStatus::kUnavailable || !ended_) {
             refresh_due_ = std::chrono::steady_clock::now() + retry_.Next();
         }
     }

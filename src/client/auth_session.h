@@ -48,7 +48,7 @@ class AuthSession {
     using PasswordPrompt = std::function<boost::asio::awaitable<std::optional<std::string>>(std::string reason)>;
     using Warn = std::function<void(std::string)>;
 
-    AuthSession(boost::asio::any_io_executor executor, ApiClient& api, TokenStore& store, std::string url,
+    AuthSession(const boost::asio::any_io_executor& executor, ApiClient& api, TokenStore& store, std::string url,
                 std::string nickname);
     ~AuthSession();
 

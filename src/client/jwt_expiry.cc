@@ -41,7 +41,8 @@ std::chrono::milliseconds RefreshDelay(const std::optional<JwtTimes>& times, std
     if (!times) return fallback;
     const std::int64_t start = times->issued_at.value_or(now_epoch_s);
     const std::int64_t lifetime_s = times->expires_at - start;
-    const auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(lifetime_s * 1000 * fraction));
+    const auto delay =
+        std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(lifetime_s) * 1000.0 * fraction));
     return std::max(delay, floor);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <random>
+#include <utility>
 
 #include "client/impl/signal.h"
 
@@ -23,13 +24,13 @@ constexpr int kMaxUnauthorizedInARow = 3;
 /// Runs the coroutine `fn` returns, detached (co_spawn keeps `fn`, and so its captures, alive until it ends);
 /// an exception (a bug) ends that coroutine only.
 template <typename Fn>
-void Spawn(const asio::any_io_executor& executor, Fn fn) {
-    asio::co_spawn(executor, std::move(fn), [](std::exception_ptr) {});
+void Spawn(const asio::any_io_executor& executor, Fn&& fn) {
+    asio::co_spawn(executor, std::forward<Fn>(fn), [](std::exception_ptr) {});
 }
 
 }  // namespace
 
-RoomConnection::RoomConnection(asio::any_io_executor executor, ApiClient& api, AuthSession& auth, RoomInfo room,
+RoomConnection::RoomConnection(const asio::any_io_executor& executor, ApiClient& api, AuthSession& auth, RoomInfo room,
                                RoomObserver& observer)
     : executor_(executor),
       api_(api),

@@ -56,7 +56,7 @@ struct PendingMessage {
 /// hold one).
 class RoomConnection : public std::enable_shared_from_this<RoomConnection> {
   public:
-    RoomConnection(boost::asio::any_io_executor executor, ApiClient& api, AuthSession& auth, RoomInfo room,
+    RoomConnection(const boost::asio::any_io_executor& executor, ApiClient& api, AuthSession& auth, RoomInfo room,
                    RoomObserver& observer);
 
     void Start();

@@ -22,7 +22,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxFileBytes = 64 * 1024;
+constexpr std::size_t kMaxFileBytes = std::size_t{64} * 1024;
 constexpr const char* kPrefix = "session-";
 constexpr const char* kSuffix = ".json";
 
