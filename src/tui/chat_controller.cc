@@ -34,7 +34,7 @@ std::string CommaList(const std::vector<std::string>& items) {
 
 }  // namespace
 
-ChatController::ChatController(asio::any_io_executor executor, client::ApiClient& api, client::AuthSession& auth,
+ChatController::ChatController(const asio::any_io_executor& executor, client::ApiClient& api, client::AuthSession& auth,
                                ChatView& view, const TimeSource& clock, Settings settings)
     : executor_(executor),
       api_(api),
@@ -48,8 +48,8 @@ ChatController::ChatController(asio::any_io_executor executor, client::ApiClient
 ChatController::~ChatController() = default;
 
 template <typename Fn>
-void ChatController::Spawn(Fn fn) {
-    asio::co_spawn(executor_, std::move(fn), [](std::exception_ptr) {});
+void ChatController::Spawn(Fn&& fn) {
+    asio::co_spawn(executor_, std::forward<Fn>(fn), [](std::exception_ptr) {});
 }
 
 client::RoomConnection* ChatController::active() const {
@@ -361,7 +361,7 @@ std::string ChatController::StatusText() const {
             const auto left =
                 std::chrono::duration_cast<std::chrono::milliseconds>(s.retry_at - std::chrono::steady_clock::now());
             char seconds[32];
-            std::snprintf(seconds, sizeof seconds, "%.1f", std::max<double>(0, left.count() / 1000.0));
+            std::snprintf(seconds, sizeof seconds, "%.1f", std::max(0.0, static_cast<double>(left.count()) / 1000.0));
             text = "reconnecting in " + std::string(seconds) + " s (attempt " + std::to_string(s.attempt) +
                    "): " + s.reason;
             break;

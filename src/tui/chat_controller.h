@@ -44,7 +44,7 @@ class ChatController : public client::RoomObserver {
     };
 
     /// `clock` stamps the notices (its wall time); it must outlive the controller.
-    ChatController(boost::asio::any_io_executor executor, client::ApiClient& api, client::AuthSession& auth,
+    ChatController(const boost::asio::any_io_executor& executor, client::ApiClient& api, client::AuthSession& auth,
                    ChatView& view, const TimeSource& clock, Settings settings);
     ~ChatController() override;
 
@@ -101,7 +101,7 @@ class ChatController : public client::RoomObserver {
     void Notice(const std::string& text);
     std::optional<client::RoomInfo> FindRoom(const std::string& name_or_id) const;
     template <typename Fn>
-    void Spawn(Fn fn);
+    void Spawn(Fn&& fn);
 
     boost::asio::any_io_executor executor_;
     client::ApiClient& api_;

@@ -57,7 +57,7 @@ template <typename T>
 T RunPhase(asio::io_context& io, asio::awaitable<T> task, bool stop_at_end) {
     std::optional<T> result;
     std::exception_ptr error;
-    asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    asio::co_spawn(io, std::move(task), [&](const std::exception_ptr& e, T value) {
         error = e;
         if (!e) result = std::move(value);
         if (stop_at_end) io.stop();
@@ -101,7 +101,7 @@ asio::awaitable<int> Chat(const ChatOptions& o, const client::ServerUrl& url, cl
     auto controller = std::make_unique<ChatController>(executor, api, auth, *view, RealTimeSource::Instance(),
                                                        ChatController::Settings{.single_room = o.plain});
     auth.SetPasswordPrompt([view](std::string reason) { return view->AskPassword(std::move(reason)); });
-    auth.SetWarn([c = controller.get(), view](std::string text) {
+    auth.SetWarn([c = controller.get(), view](const std::string& text) {
         if (!c->quitting()) view->Notice(text);
     });
     auth.SetOnEnded([c = controller.get()] { c->Quit(1); });  // no password given: nothing more can work

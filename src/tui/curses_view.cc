@@ -44,9 +44,9 @@ short NickPair(std::string_view nickname) {
 void Put(int y, int x, std::string_view text, int width, attr_t attributes = A_NORMAL) {
     if (width <= 0) return;
     const std::string fitted = TruncateToWidth(text, width);
-    attron(attributes);
+    attron(static_cast<int>(attributes));
     mvaddstr(y, x, fitted.c_str());
-    attroff(attributes);
+    attroff(static_cast<int>(attributes));
 }
 
 /// `text` padded with spaces to `width` columns.
@@ -74,7 +74,7 @@ attr_t KindAttributes(RowKind kind) {
 
 }  // namespace
 
-CursesView::CursesView(asio::any_io_executor executor, std::string server_label)
+CursesView::CursesView(const asio::any_io_executor& executor, std::string server_label)
     : executor_(executor), server_label_(std::move(server_label)), password_wait_(executor), tick_(executor) {}
 
 CursesView::~CursesView() { Close(); }
@@ -389,8 +389,10 @@ void CursesView::DrawRooms(const Rect& area) {
         const std::string count = unread > 0 ? " " + std::to_string(unread) : "";
         const int name_width = area.width - 2 - DisplayWidth(count);
         const std::string name = Pad(TruncateToWidth(Sanitize(room.name, false), name_width), name_width);
-        Put(y, area.left, std::string(joined ? "* " : "  ") + name + count, area.width,
-            shown ? A_REVERSE : (joined ? A_BOLD : A_NORMAL));
+        std::string row = joined ? "* " : "  ";
+        row += name;
+        row += count;
+        Put(y, area.left, row, area.width, shown ? A_REVERSE : (joined ? A_BOLD : A_NORMAL));
     }
 }
 

@@ -19,7 +19,7 @@ namespace rooms::tui {
 /// UI never blocks the executor; a resize (SIGWINCH) redraws for the new size. Not thread-safe.
 class CursesView : public ChatView {
   public:
-    CursesView(boost::asio::any_io_executor executor, std::string server_label);
+    CursesView(const boost::asio::any_io_executor& executor, std::string server_label);
     ~CursesView() override;  // gives the terminal back (endwin) if Run did not
 
     /// Takes the terminal, starts the controller (Start(initial_room)) and handles keys until it quits. Throws

@@ -18,7 +18,7 @@ bool Digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
     return true;
 }
 
-std::vector<MessageRow> Rows(std::string time, const std::string& first, std::string_view body, RowKind kind,
+std::vector<MessageRow> Rows(const std::string& time, const std::string& first, std::string_view body, RowKind kind,
                              int nick_bytes, int width) {
     const int text_width = std::max(1, width - kTimeColumns);
     std::vector<MessageRow> rows;

@@ -77,7 +77,7 @@ class LineReader {
 };
 
 PlainView::PlainView(asio::any_io_executor executor, TtyPrompt& tty, std::chrono::milliseconds drain_timeout)
-    : executor_(executor), tty_(tty), drain_timeout_(drain_timeout) {}
+    : executor_(std::move(executor)), tty_(tty), drain_timeout_(drain_timeout) {}
 
 PlainView::~PlainView() = default;
 

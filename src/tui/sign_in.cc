@@ -79,7 +79,12 @@ asio::awaitable<bool> SignIn(client::AuthSession& auth, PasswordSource& password
     }
 
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        auto password = passwords.Get("Password for " + nick + " on " + server + ": ");
+        std::string prompt = "Password for ";
+        prompt += nick;
+        prompt += " on ";
+        prompt += server;
+        prompt += ": ";
+        auto password = passwords.Get(prompt);
         if (!password || password->empty()) {
             Tell(tty, tty.available() ? "no password given"
                                       : "no terminal to ask the password on: use --password-stdin with --plain");
