@@ -25,7 +25,7 @@ constexpr int kMaxUnauthorizedInARow = 3;
 /// an exception (a bug) ends that coroutine only.
 template <typename Fn>
 void Spawn(const asio::any_io_executor& executor, Fn&& fn) {
-    asio::co_spawn(executor, std::forward<Fn>(fn), [](std::exception_ptr) {});
+    asio::co_spawn(executor, std::forward<Fn>(fn), [](const std::exception_ptr&) {});
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ ChatController::~ChatController() = default;
 
 template <typename Fn>
 void ChatController::Spawn(Fn&& fn) {
-    asio::co_spawn(executor_, std::forward<Fn>(fn), [](std::exception_ptr) {});
+    asio::co_spawn(executor_, std::forward<Fn>(fn), [](const std::exception_ptr&) {});
 }
 
 client::RoomConnection* ChatController::active() const {
