@@ -7,8 +7,8 @@ DATA_DIR ?= ./data
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build build-server build-rooms build-web run test test-lint test-unit test-e2e test-postman test-web \
-	test-integration test-bench test-fuzz test-cluster test-sanitizers test-tls test-deploy test-kube lint docs \
+.PHONY: all setup build build-server build-rooms build-web run test test-lint test-unit test-e2e test-tui test-postman \
+	test-web test-integration test-bench test-fuzz test-cluster test-sanitizers test-tls test-deploy test-kube lint docs \
 	cluster-up cluster-down services-up services-down bench bench-smoke bench-peers clean
 
 all: build
@@ -42,7 +42,7 @@ run: setup build-rooms build-web
 test: setup build
 	@./scripts/test.sh
 
-test-lint test-unit test-e2e test-postman test-web test-integration test-bench test-fuzz test-cluster test-sanitizers: build
+test-lint test-unit test-e2e test-tui test-postman test-web test-integration test-bench test-fuzz test-cluster test-sanitizers: build
 	@./scripts/test.sh $(@:test-%=%)
 
 ## The Helm chart, Flux, workflows and OpenTofu (static; needs build/rooms for the config check), and the chart

@@ -14,6 +14,7 @@ DEB_PACKAGES=(
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
     libpq-dev libhiredis-dev librdkafka-dev
     libgtest-dev libgmock-dev libbenchmark-dev
+    libncurses-dev tmux openssl
     clang libclang-rt-14-dev clang-format clang-tidy
     chromium fonts-noto-color-emoji libnss3-tools certbot
 )

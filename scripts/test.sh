@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [lint|unit|e2e|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
+# Usage: scripts/test.sh [lint|unit|e2e|tui|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
 # (the cluster tier also runs the fault tests; default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ LOG_PREFIX=test
 . scripts/lib.sh
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(lint unit e2e postman web bench integration cluster sanitizers fuzz tls deploy kube)
+((${#tiers[@]})) || tiers=(lint unit e2e tui postman web bench integration cluster sanitizers fuzz tls deploy kube)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -104,6 +104,13 @@ for tier in "${tiers[@]}"; do
                 "$secrets"/logs/*.log
             rm -rf "$secrets"
             ;;
+        tui)
+            # `rooms chat` driven in tmux and in --plain mode against `rooms serve` (tests/tui/run.sh).
+            out=$(mktemp)
+            tests/tui/run.sh 2>&1 | tee "$out"
+            record_summary_line "tui (rooms chat in tmux)" "$out"
+            rm -f "$out"
+            ;;
         bench)
             # rooms-bench keeps working: each scenario a few seconds against the all-in-one server.
             out=$(mktemp)
@@ -115,7 +122,7 @@ for tier in "${tiers[@]}"; do
             # The unit and end-to-end tests again, on a build with AddressSanitizer and UBSan (preset asan);
             # any report ends the process, so it fails its test.
             if cmake --preset asan -DROOMS_BUILD_BENCH=OFF >/dev/null &&
-                cmake --build --preset asan --target rooms rooms_unit_test rooms_e2e_test; then
+                cmake --build --preset asan --target rooms rooms_unit_test rooms_client_unit_test rooms_e2e_test; then
                 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
                 CTEST_DIR=build-asan run_ctest '^unit$' 2 "asan+ubsan: unit (ctest)"
                 CTEST_DIR=build-asan run_ctest '^e2e' 2 "asan+ubsan: e2e (ctest)"

@@ -9,6 +9,7 @@
 #include "app/modules.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "tui/chat_main.h"
 
 namespace {
 
@@ -42,8 +43,11 @@ int Main(int argc, char** argv) {
     auto* settings = app.add_subcommand("settings", "list every setting with its environment variable");
     settings->add_flag("--markdown", markdown, "the tables of docs/CONFIGURATION.md");
     auto* version = app.add_subcommand("version", "print the version");
+    rooms::tui::ChatOptions chat_options;
+    auto* chat = rooms::tui::AddChatCommand(app, chat_options);
 
     CLI11_PARSE(app, argc, argv);
+    if (*chat) return rooms::tui::RunChat(chat_options);
 
     if (*version) {
         std::cout << "rooms " << ROOMS_VERSION << "\n";

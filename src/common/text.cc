@@ -7,35 +7,6 @@ namespace rooms {
 
 namespace {
 
-// Decodes one code point at s[i]; returns its length, or 0 when the sequence is malformed.
-std::size_t DecodeOne(std::string_view s, std::size_t i, char32_t& cp) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char b0 = byte(i);
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    }
-    std::size_t len = 0;
-    char32_t min = 0;
-    if ((b0 & 0xE0) == 0xC0) {
-        len = 2, cp = b0 & 0x1F, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-        len = 3, cp = b0 & 0x0F, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-        len = 4, cp = b0 & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        const unsigned char b = byte(i + k);
-        if ((b & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
 bool IsUnicodeSpace(char32_t cp) {
     switch (cp) {
         case 0x09:
@@ -63,10 +34,38 @@ bool IsUnicodeSpace(char32_t cp) {
 
 }  // namespace
 
+std::size_t DecodeCodePoint(std::string_view s, std::size_t i, char32_t& cp) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char b0 = byte(i);
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
+    std::size_t len = 0;
+    char32_t min = 0;
+    if ((b0 & 0xE0) == 0xC0) {
+        len = 2, cp = b0 & 0x1F, min = 0x80;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        len = 3, cp = b0 & 0x0F, min = 0x800;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        len = 4, cp = b0 & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const unsigned char b = byte(i + k);
+        if ((b & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
 bool IsValidUtf8(std::string_view s) {
     char32_t cp = 0;
     for (std::size_t i = 0; i < s.size();) {
-        const std::size_t n = DecodeOne(s, i, cp);
+        const std::size_t n = DecodeCodePoint(s, i, cp);
         if (n == 0) return false;
         i += n;
     }
@@ -82,7 +81,7 @@ std::size_t CodePointCount(std::string_view s) {
 bool IsBlank(std::string_view s) {
     char32_t cp = 0;
     for (std::size_t i = 0; i < s.size();) {
-        const std::size_t n = DecodeOne(s, i, cp);
+        const std::size_t n = DecodeCodePoint(s, i, cp);
         if (n == 0 || !IsUnicodeSpace(cp)) return false;
         i += n;
     }
@@ -92,7 +91,7 @@ bool IsBlank(std::string_view s) {
 bool HasControlCharacters(std::string_view s) {
     char32_t cp = 0;
     for (std::size_t i = 0; i < s.size();) {
-        const std::size_t n = DecodeOne(s, i, cp);
+        const std::size_t n = DecodeCodePoint(s, i, cp);
         if (n == 0) return true;
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return true;
         i += n;

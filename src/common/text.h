@@ -12,6 +12,10 @@ namespace rooms {
 /// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
+/// Decodes the code point at s[i] into `cp`; returns its length in bytes, or 0 when the sequence there is malformed
+/// (overlong, a surrogate, above U+10FFFF, cut short).
+std::size_t DecodeCodePoint(std::string_view s, std::size_t i, char32_t& cp);
+
 /// Number of code points in valid UTF-8.
 std::size_t CodePointCount(std::string_view s);
 
