@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <tuple>
-
 #include "http/json_codec.h"
 
 namespace rooms {
@@ -16,7 +14,7 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 constexpr auto kOverflowCloseGrace = std::chrono::milliseconds(500);
 // The smallest read; a frame whose header says it is longer gets a buffer its size.
 constexpr std::size_t kReadChunk = 1024;
-// A write buffer larger than this is given back when the writer goes idle, so an idle connection holds little.
+// A buffer larger than this is given back once empty, so an idle connection holds little.
 constexpr std::size_t kKeepBufferBytes = 4096;
 
 }  // namespace
@@ -115,23 +113,10 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
         } else {
             buffer.consume(buffer.size());
         }
-        beast::error_code ec;
-        std::size_t n = 0;
+        if (buffer.size() == 0 && buffer.capacity() > kKeepBufferBytes) buffer.shrink_to_fit();
         const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
-        if (transport_.secure()) {
-            // TLS may hold decrypted bytes the socket no longer shows: read through it.
-            std::tie(ec, n) = co_await transport_.async_read_some(buffer.prepare(std::max(need, kReadChunk)),
-                                                                  asio::as_tuple(asio::use_awaitable));
-        } else {
-            auto& socket = transport_.tcp().socket();
-            if (buffer.size() == 0) {
-                // Between messages: wait for the socket to be readable holding no buffer, so an idle connection
-                // costs no read buffer at all; then read what has come.
-                buffer.shrink_to_fit();
-                std::tie(ec) = co_await socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-            }
-            if (!ec) n = socket.read_some(buffer.prepare(std::max(need, kReadChunk)), ec);
-        }
+        auto [ec, n] = co_await transport_.async_read_some(buffer.prepare(std::max(need, kReadChunk)),
+                                                           asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (ec != asio::error::eof && ec != asio::error::operation_aborted)
                 spdlog::debug("ws conn={} read ended: {}", chat_.connection(), ec.message());
