@@ -10,8 +10,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/modules.h"
 #include "services/batch_persister.h"
-#include "services/persist_sink.h"
-#include "services/write_behind_store.h"
+#include "services/group_commit_bus.h"
 
 namespace rooms {
 
@@ -19,26 +18,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+SqliteSynchronous Synchronous(const std::string& setting) {
+    return setting == "full" ? SqliteSynchronous::kFull : SqliteSynchronous::kNormal;
+}
+
 struct Sqlite {
     explicit Sqlite(const Config& c)
-        : db((fs::path(c.data_dir) / "rooms.db").string()),
+        : db((fs::path(c.data_dir) / "rooms.db").string(), Synchronous(c.storage.sqlite_synchronous)),
           users(db),
           tokens(db),
           rooms(db),
-          stored_messages(db),
-          messages(stored_messages, c.storage.batch_size, std::chrono::milliseconds(c.storage.flush_interval_ms)),
-          ids(c.node_id, stored_messages.MaxId()) {}
-    // Every connection is gone by now: no more messages can arrive. Write what is queued.
-    ~Sqlite() {
-        messages.Stop();
-        spdlog::info("stopped: {} messages written this run", messages.written());
-    }
+          messages(db),
+          ids(c.node_id, messages.MaxId()) {}
     SqliteDatabase db;
     SqliteUserStore users;
     SqliteRefreshTokenStore tokens;
     SqliteRoomStore rooms;
-    SqliteMessageStore stored_messages;
-    WriteBehindMessageStore messages;  // batches off the network threads
+    SqliteMessageStore messages;
     IdGenerator ids;
 };
 
@@ -50,10 +46,22 @@ struct Memory {
     MemoryHistoryCache history;
 };
 
+/// The group commit in front of the in-process bus: a message reaches the bus's sinks (the hub) once SQLite and
+/// the history cache hold it.
 struct MemoryPersister {
-    MemoryPersister(MessageStore& store, HistoryCache& cache) : persister(store, cache), sink(persister) {}
+    MemoryPersister(MessageStore& store, HistoryCache& cache, MessageBus& bus, const StorageSettings& s)
+        : persister(store, cache),
+          commit(persister, bus,
+                 GroupCommitLimits{static_cast<std::size_t>(s.batch_size),
+                                   static_cast<std::size_t>(s.max_pending_messages)}) {}
+    // Every connection is gone by now and the hub (built before) is still there: commit and fan out what is queued.
+    ~MemoryPersister() {
+        commit.Stop();
+        spdlog::info("stopped: {} messages committed this run in {} transactions", commit.committed(),
+                     commit.batches());
+    }
     BatchPersister persister;
-    PersistSink sink;
+    GroupCommitBus commit;
 };
 
 }  // namespace
@@ -80,12 +88,13 @@ void InitMemory(Process& p) {
 }
 
 void InitMemoryPersister(Process& p) {
-    auto& m =
-        p.Own(std::make_unique<MemoryPersister>(p.Require(p.ports.messages, "a message store", "memory-persister"),
-                                                p.Require(p.ports.history, "a history cache", "memory-persister")));
-    // Subscribed before the hub: a message is in the history before any client sees it.
-    if (!p.ports.subscribe) throw std::logic_error("module memory-persister needs the in-process bus (module memory)");
-    p.ports.subscribe(m.sink);
+    auto& m = p.Own(std::make_unique<MemoryPersister>(
+        p.Require(p.ports.messages, "a message store", "memory-persister"),
+        p.Require(p.ports.history, "a history cache", "memory-persister"),
+        p.Require(p.ports.bus, "the in-process bus (module memory)", "memory-persister"), p.config().storage));
+    // From now on publishing means committing first: the gateway publishes to the group commit, which hands each
+    // committed message to the in-process bus.
+    p.ports.bus = &m.commit;
 }
 
 void InitMemoryFanout(Process& p) {

@@ -10,9 +10,10 @@ namespace rooms {
 
 const std::vector<Module>& Modules() {
     static const std::vector<Module> modules{
-        {"sqlite", InitSqlite, "users, tokens, rooms and messages in one SQLite file (messages written behind)"},
+        {"sqlite", InitSqlite, "users, tokens, rooms and messages in one SQLite file"},
         {"memory", InitMemory, "the in-process bus, presence and history cache"},
-        {"memory-persister", InitMemoryPersister, "persists what the in-process bus accepts, before any fan-out"},
+        {"memory-persister", InitMemoryPersister,
+         "group commit: a message goes on to the in-process bus once SQLite holds it"},
         {"memory-fanout", InitMemoryFanout, "the in-process bus feeds the gateway's hub"},
         {"postgres", InitPostgres, "users, tokens, rooms and messages in PostgreSQL"},
         {"redis", InitRedis, "presence and the history cache in Redis"},
@@ -28,7 +29,7 @@ const std::vector<Module>& Modules() {
 
 const std::vector<Role>& Roles() {
     static const std::vector<Role> roles{
-        {"all", {"sqlite", "memory", "memory-persister", "hub", "memory-fanout", "gateway"}},
+        {"all", {"sqlite", "memory", "hub", "memory-persister", "memory-fanout", "gateway"}},
         {"websocket", {"postgres", "redis", "kafka-producer", "hub", "kafka-fanout", "gateway"}},
         {"consumer", {"postgres", "redis", "kafka-persister", "probes"}},
     };

@@ -88,8 +88,15 @@
       "rather than answering 404")
 
 #define ROOMS_STORAGE_SETTINGS(X) \
-    X(int, batch_size, 500, Range(1, 100000), "messages per SQLite write transaction (role `all`)") \
-    X(int, flush_interval_ms, 10, Range(1, 10000), "longest a message waits for its batch to be written")
+    X(int, batch_size, 500, Range(1, 100000), \
+      "most messages committed in one SQLite transaction (role `all`: a message is fanned out, and so echoed, once " \
+      "its batch is committed; those arriving meanwhile form the next batch)") \
+    X(int, max_pending_messages, 100'000, Range(1, 10'000'000), \
+      "messages waiting for their commit (role `all`); beyond it a message is refused with an error frame, as " \
+      "while the store fails") \
+    X(std::string, sqlite_synchronous, "normal", OneOf({"normal", "full"}), \
+      "SQLite `synchronous` (WAL journal): `normal` survives a crash of the process (kill -9) but may lose the last " \
+      "commits on power loss; `full` also survives power loss, at an fsync per commit (docs/RELIABILITY.md)")
 
 #define ROOMS_POSTGRES_SETTINGS(X) \
     X(std::string, dsn, "postgresql://postgres@127.0.0.1:5432/rooms", Secret(Any()), \

@@ -1,8 +1,14 @@
-// Process lifecycle: graceful shutdown (close 1001 to connected clients, exit 0, everything flushed) and a
-// restart with the same data directory (users, tokens, rooms and history survive).
+// Process lifecycle: graceful shutdown (close 1001 to connected clients, exit 0, everything flushed), a
+// restart with the same data directory (users, tokens, rooms and history survive), and kill -9 under load
+// (every message a client was shown survives).
 
 #include <gtest/gtest.h>
 #include <signal.h>
+
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "test_util.h"
 
@@ -43,8 +49,8 @@ class LifecycleTest : public ::testing::Test {
 };
 
 TEST_F(LifecycleTest, GracefulShutdownThenRestartKeepsUsersRoomsAndHistory) {
-    // A long flush interval: the last messages are still waiting for their batch when SIGTERM arrives.
-    ServerProcess& server = NewServer(NoRateLimit({{"ROOMS_STORAGE_FLUSH_INTERVAL_MS", "2000"}}));
+    // Join and leave notices may still wait for their commit when SIGTERM arrives: shutdown commits them.
+    ServerProcess& server = NewServer(NoRateLimit());
     ASSERT_EQ(server.Start(), "");
     Api api(server.port());
     User a = api.NewUser("life"), b = api.NewUser("life");
@@ -153,6 +159,123 @@ TEST_F(LifecycleTest, SigintIsAGracefulShutdownToo) {
     auto page = api2.Messages(a.access_token, room, "limit=10");
     ASSERT_EQ(page.status, 200) << page.Describe();
     EXPECT_NE(page.body.find("before SIGINT"), std::string::npos) << page.Describe();
+    EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+/// One client of the kill -9 test: its own connection and thread, sending as fast as the server echoes (at most
+/// kInFlight unechoed) and recording every room message it receives, until the connection ends.
+struct LoadClient {
+    static constexpr int kInFlight = 200;
+    User user;
+    int index = 0;
+    std::unique_ptr<WsClient> ws;
+    std::vector<std::pair<std::string, std::string>> received;  // id, content
+    int sent = 0;
+    std::atomic<bool>* stop = nullptr;
+    std::atomic<std::int64_t>* received_total = nullptr;
+
+    void Run() {
+        const std::string mine = "load " + std::to_string(index) + " ";
+        int unechoed = 0;
+        const auto deadline = Clock::now() + 60s;
+        while (!stop->load() && Clock::now() < deadline) {
+            for (int i = 0; i < 20 && unechoed < kInFlight; ++i) {
+                if (!ws->Send(mine + std::to_string(sent), 2s)) return;  // the server is gone
+                ++sent;
+                ++unechoed;
+            }
+            for (int reads = 0; reads < 1000; ++reads) {
+                auto f = ws->Read(unechoed >= kInFlight ? 200ms : 1ms);
+                if (f.timed_out) break;
+                if (!f.ok) return;  // the server is gone
+                auto v = ParseJson(f.text);
+                if (!v || !v->is_object()) continue;
+                const auto& o = v->as_object();
+                const std::string id = Str(o, "id"), content = Str(o, "content");
+                if (id.empty()) continue;  // an error frame
+                received.emplace_back(id, content);
+                received_total->fetch_add(1);
+                if (content.starts_with(mine)) --unechoed;
+            }
+        }
+    }
+};
+
+TEST_F(LifecycleTest, KillMinus9UnderLoadLosesNoMessageAClientWasShown) {
+    ServerProcess& server = NewServer(NoRateLimit());
+    ASSERT_EQ(server.Start(), "");
+    Api api(server.port());
+    constexpr int kClients = 4;
+    std::vector<LoadClient> clients(kClients);
+    std::atomic<bool> stop = false;
+    std::atomic<std::int64_t> received_total = 0;
+    for (int i = 0; i < kClients; ++i) clients[i].user = api.NewUser("crash");
+    const std::string room = api.NewRoom(clients[0].user, "crash");
+    for (int i = 0; i < kClients; ++i) {
+        Member m = Join(server.port(), room, clients[i].user);
+        ASSERT_TRUE(m.ws);
+        clients[i].ws = std::move(m.ws);
+        clients[i].index = i;
+        clients[i].stop = &stop;
+        clients[i].received_total = &received_total;
+    }
+
+    // Load, then kill -9 in the middle of it: once the clients have been shown 20,000 messages (or after 4 s).
+    const auto start = Clock::now();
+    std::vector<std::thread> threads;
+    for (auto& c : clients) threads.emplace_back([&c] { c.Run(); });
+    while (received_total.load() < 20'000 && Clock::now() - start < 4s) std::this_thread::sleep_for(5ms);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    server.Kill();
+    for (auto& t : threads) t.join();  // each ends when its connection does
+    stop = true;
+
+    // Every message any client received, counted once per id (every client sees every message of the room).
+    std::map<std::string, std::string> shown;
+    int sent = 0;
+    for (const auto& c : clients) {
+        sent += c.sent;
+        for (const auto& [id, content] : c.received) shown.emplace(id, content);
+    }
+    std::cout << "kill -9 after " << seconds << " s: " << sent << " sent (" << static_cast<int>(sent / seconds)
+              << "/s), " << shown.size() << " distinct messages shown to the clients\n";
+    ASSERT_GT(shown.size(), 1000u) << "the load did not get going";
+
+    // Restart on the same data directory and read the whole history, page by page (newest first).
+    ASSERT_EQ(server.Start(), "");
+    Api api2(server.port());
+    std::map<std::string, int> stored;  // id -> how many times the history holds it
+    std::map<std::string, std::string> stored_content;
+    std::string before;
+    for (int pages = 0; pages < 10'000; ++pages) {
+        auto page = api2.Messages(clients[0].user.access_token, room,
+                                  "limit=100" + (before.empty() ? "" : "&before=" + before));
+        ASSERT_EQ(page.status, 200) << page.Describe();
+        const json::value list = page.Json();
+        ASSERT_TRUE(list.is_array()) << page.Describe();
+        if (list.as_array().empty()) break;
+        for (const auto& m : list.as_array()) {
+            ++stored[Str(m, "id")];
+            stored_content[Str(m, "id")] = Str(m, "content");
+        }
+        before = Str(list.as_array().back(), "id");
+    }
+    int missing = 0, repeated = 0, changed = 0;
+    std::string first_missing;
+    for (const auto& [id, content] : shown) {
+        const auto it = stored.find(id);
+        if (it == stored.end()) {
+            if (missing++ == 0) first_missing = id + " " + content;
+            continue;
+        }
+        repeated += it->second > 1;
+        changed += stored_content[id] != content;
+    }
+    EXPECT_EQ(missing, 0) << missing << " of " << shown.size()
+                          << " messages shown to the clients are not in the history after kill -9 (first: "
+                          << first_missing << ")";
+    EXPECT_EQ(repeated, 0) << "messages stored more than once";
+    EXPECT_EQ(changed, 0) << "messages whose stored content differs from what was shown";
     EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 

@@ -144,7 +144,7 @@ Message ReadMessage(Stmt& s) {
 
 }  // namespace
 
-SqliteDatabase::SqliteDatabase(const std::string& path) {
+SqliteDatabase::SqliteDatabase(const std::string& path, SqliteSynchronous synchronous) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
         std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -153,7 +153,8 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
                                  " (check that the data directory exists and is writable)");
     }
     sqlite3_busy_timeout(db_, 5000);
-    Exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    Exec(db_, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
+    Exec(db_, synchronous == SqliteSynchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     Migrate();
 }
 

@@ -10,13 +10,18 @@ struct sqlite3;
 
 namespace rooms {
 
+/// How far a commit is durable (PRAGMA synchronous, storage.sqlite_synchronous). In WAL mode `kNormal` writes
+/// each commit to the WAL file (the OS holds it: a killed process loses nothing) and syncs at checkpoints, so a
+/// power loss may undo the last commits; `kFull` also syncs the WAL at every commit.
+enum class SqliteSynchronous { kNormal, kFull };
+
 /// The embedded store of the `all` role: users, refresh tokens, rooms and messages in one SQLite file
 /// (WAL mode). One connection behind a mutex; every call blocks, so call from worker threads.
 /// The schema is created and migrated on open (PRAGMA user_version).
 class SqliteDatabase {
   public:
     /// Opens or creates the database at `path` (":memory:" for tests). Throws on failure.
-    explicit SqliteDatabase(const std::string& path);
+    explicit SqliteDatabase(const std::string& path, SqliteSynchronous synchronous = SqliteSynchronous::kNormal);
     ~SqliteDatabase();
     SqliteDatabase(const SqliteDatabase&) = delete;
     SqliteDatabase& operator=(const SqliteDatabase&) = delete;

@@ -170,7 +170,8 @@ TEST_F(ConfigTest, ValueChecks) {
         {{"rate_limit.rps", "abc"}},
         {{"chat.max_message_bytes", "0"}},
         {{"chat.max_message_bytes", "70000"}},  // above the database's limit (and the default frame limit)
-        {{"storage.flush_interval_ms", "0"}},
+        {{"storage.max_pending_messages", "0"}},
+        {{"storage.sqlite_synchronous", "off"}},
         {{"kafka.dlq_topic", ""}},
     };
     for (const auto& flags : bad) {

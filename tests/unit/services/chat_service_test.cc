@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -11,7 +12,7 @@
 #include "adapters/memory/recent_overlay.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "services/batch_persister.h"
-#include "services/persist_sink.h"
+#include "services/group_commit_bus.h"
 #include "support/simulated_time.h"
 #include "test_util.h"
 
@@ -30,24 +31,21 @@ ChatSettings Settings(int history_size, std::int64_t max_message_bytes, int pend
     return s;
 }
 
-/// The `all` role's chat wiring: memory bus -> persist sink -> SQLite store + memory cache.
+/// The `all` role's chat wiring: group commit (SQLite store + memory cache) -> memory bus.
 class ChatServiceTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        room_ = rooms_.Create("room", FixedTime()).id;
-        bus_.Subscribe(&sink_);
-    }
+    void SetUp() override { room_ = rooms_.Create("room", FixedTime()).id; }
 
     SqliteDatabase db_{":memory:"};
     SqliteRoomStore rooms_{db_};
     SqliteMessageStore store_{db_};
     MemoryHistoryCache cache_{3};
     BatchPersister persister_{store_, cache_};
-    PersistSink sink_{persister_};
     MemoryBus bus_;
+    GroupCommitBus commit_{persister_, bus_, GroupCommitLimits{}};
     IdGenerator ids_{4};
     test_support::SimulatedTime time_;
-    ChatService chat_{bus_, cache_, store_, ids_, nullptr, Settings(3, 16), time_};
+    ChatService chat_{commit_, cache_, store_, ids_, nullptr, Settings(3, 16), time_};
     RoomId room_ = 0;
 };
 
@@ -79,12 +77,13 @@ TEST_F(ChatServiceTest, RecentReadsTheStoreOnceThenTheCache) {
     EXPECT_EQ(Ids(chat_.Recent(room_)), (std::vector<MessageId>{5, 4, 3}));
 
     // Published messages go to the cache and the store.
-    int accepted = 0;
+    std::atomic<int> accepted = 0;
     for (int i = 0; i < 2; ++i) {
         Message m = chat_.Stamp(room_, Principal{1, "alice"}, MessageType::kMessage, "live " + std::to_string(i));
         chat_.Publish(std::move(m), [&](std::optional<Error> err) { accepted += !err; });
     }
-    EXPECT_EQ(accepted, 2);
+    commit_.Stop();  // commits what is queued
+    EXPECT_EQ(accepted.load(), 2);
     const auto recent = chat_.Recent(room_);
     ASSERT_EQ(recent.size(), 3u);
     EXPECT_EQ(recent[0].content, "live 1");
