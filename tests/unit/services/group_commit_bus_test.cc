@@ -133,6 +133,7 @@ TEST_F(GroupCommitBusTest, MessagesArrivingDuringACommitFormTheNextBatchOfOneTra
     for (MessageId id = 2; id <= 40; ++id) commit.Publish(MakeMessage(id, 7), answers_.For(id));
     persister_.Open();
     ASSERT_TRUE(answers_.WaitFor(40));
+    commit.Stop();  // the counters are updated after the senders are answered
     EXPECT_EQ(store_.BatchSizes(), (std::vector<std::size_t>{1, 39}));
     EXPECT_EQ(commit.batches(), 2u);
     EXPECT_EQ(commit.committed(), 40u);
