@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The distributed topology on one machine, as plain processes on loopback (no Docker):
 # PostgreSQL, Redis, Kafka (scripts/services.sh), 2 `websocket` gateways, 2 `consumer` workers and nginx
-# on http://127.0.0.1:8080 (/api/ to the gateways, / to the web UI).
+# on http://127.0.0.1:8080 (/api/ to the gateways, / to the web UI), and Prometheus scraping every role's /metrics on
+# http://127.0.0.1:${ROOMS_PROMETHEUS_PORT:-19090} (config/prometheus/; Debian's `prometheus`, data in $RUN/prometheus).
 #   scripts/cluster.sh up       starts everything; returns when every process answers /readyz
 #   scripts/cluster.sh down     stops everything
 #   scripts/cluster.sh status
@@ -17,6 +18,7 @@ DIR=${ROOMS_SERVICES_DIR:-$ROOT/.services}
 RUN=$DIR/cluster
 BIN=${ROOMS_BIN:-$ROOT/build/rooms}
 NGINX_PORT=${ROOMS_NGINX_PORT:-8080}
+PROMETHEUS_PORT=${ROOMS_PROMETHEUS_PORT:-19090}
 PROCESSES=(websocket-1 websocket-2 consumer-1 consumer-2)
 
 LOG_PREFIX=cluster
@@ -113,6 +115,25 @@ nginx_down() {
     fi
 }
 
+# Prometheus as a plain process, scraping the roles listed in config/prometheus/prometheus.yml; ready in about a second.
+prometheus_up() {
+    command -v prometheus >/dev/null || { log "no prometheus binary (scripts/setup.sh installs it): not scraping"; return 0; }
+    if [[ -f $RUN/prometheus.pid ]] && kill -0 "$(cat "$RUN/prometheus.pid")" 2>/dev/null; then return 0; fi
+    mkdir -p "$RUN/prometheus"
+    prometheus --config.file "$ROOT/config/prometheus/prometheus.yml" --storage.tsdb.path "$RUN/prometheus" \
+        --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >>"$RUN/prometheus.log" 2>&1 &
+    echo $! >"$RUN/prometheus.pid"
+    local deadline=$((SECONDS + 20))
+    until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$(cat "$RUN/prometheus.pid")" 2>/dev/null; then
+            log "prometheus did not come up; last lines of $RUN/prometheus.log:"
+            tail -n 20 "$RUN/prometheus.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
 case ${1:-} in
     up)
         started=$SECONDS
@@ -134,10 +155,14 @@ case ${1:-} in
             ((SECONDS < deadline)) || { log "nginx does not answer"; exit 1; }
             sleep 0.2
         done
+        prometheus_up
         log "up in $((SECONDS - started)) s: ${url#-k } (logs in $RUN)"
+        [[ -f $RUN/prometheus.pid ]] &&
+            log "prometheus: http://127.0.0.1:$PROMETHEUS_PORT (API /api/v1/query, alerts /alerts; every role's /metrics)"
         ;;
     down)
         nginx_down
+        stop_one prometheus
         for p in "${PROCESSES[@]}"; do stop_one "$p"; done
         "$ROOT/scripts/services.sh" stop
         log "down"
@@ -149,6 +174,8 @@ case ${1:-} in
         done
         curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$NGINX_PORT/api/readyz" && echo "nginx: up" ||
             echo "nginx: down"
+        curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" &&
+            echo "prometheus: up (http://127.0.0.1:$PROMETHEUS_PORT)" || echo "prometheus: down"
         ;;
     kill) stop_one "$2" KILL ;;
     stop)

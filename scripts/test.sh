@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test tiers against the built tree and prints one closing line: "N passed, M failed".
-# Usage: scripts/test.sh [lint|unit|e2e|tui|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
+# Usage: scripts/test.sh [lint|unit|observability|e2e|tui|postman|web|bench|integration|cluster|sanitizers|fuzz|tls|deploy|kube ...]
 # (the cluster tier also runs the fault tests; default: all tiers)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ LOG_PREFIX=test
 . scripts/lib.sh
 
 tiers=("$@")
-((${#tiers[@]})) || tiers=(lint unit e2e tui postman web bench integration cluster sanitizers fuzz tls deploy kube)
+((${#tiers[@]})) || tiers=(lint unit observability e2e tui postman web bench integration cluster sanitizers fuzz tls deploy kube)
 
 # Service-backed tiers share one set of services, started once and stopped on exit.
 services_started=0
@@ -97,6 +97,16 @@ for tier in "${tiers[@]}"; do
             rm -f "$out"
             ;;
         unit) run_ctest '^unit$' 2 "unit (ctest)" ;;
+        observability)
+            # Prometheus's config and alert rules (config/prometheus/) checked by promtool, offline, and the rules'
+            # unit tests (tests/prometheus/*.test.yml): each alert fires on the series it should, and only there.
+            for check in "check config config/prometheus/prometheus.yml" "check rules config/prometheus/rules.yml" \
+                tests/prometheus/*.test.yml; do
+                [[ $check == *.test.yml ]] && check="test rules $check"
+                # shellcheck disable=SC2086  # the words of $check are promtool's arguments
+                if promtool $check; then record "promtool $check" 1 0; else record "promtool $check" 0 1; fi
+            done
+            ;;
         e2e)
             secrets=$(mktemp -d)
             ROOMS_E2E_SECRETS_FILE=$secrets/secrets ROOMS_E2E_LOG_DIR=$secrets/logs run_ctest '^e2e' 2 "e2e (ctest)"
@@ -214,6 +224,9 @@ for tier in "${tiers[@]}"; do
                     ROOMS_CLUSTER_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_CLUSTER_REDIS_ADDRESS=$ROOMS_REDIS_ADDRESS \
                     ROOMS_CLUSTER_KAFKA_BROKERS=$ROOMS_KAFKA_BROKERS ROOMS_CLUSTER_SCRIPT=$PWD/scripts/cluster.sh \
                     ROOMS_CLUSTER_RUN_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster
+                # Prometheus (started by cluster.sh up) scrapes every role: its API finds them up, with rooms_* values.
+                tests/prometheus/check_live.sh 2>&1 | tee "$out/prometheus.log"
+                record_summary_line "cluster: Prometheus scrapes every role" "$out/prometheus.log"
                 run_ctest '^cluster$' 1 "cluster (ctest)"
                 run_ctest '^faults$' 1 "faults (ctest)"
             else

@@ -87,15 +87,17 @@ class Ticker {
     std::thread thread_;
 };
 
-PgPoolOptions PoolOptions(const Config& c) {
+PgPoolOptions PoolOptions(const Config& c, Metrics& metrics) {
     PgPoolOptions o;
     o.postgres = c.postgres;
     o.application_name = ClientName(c.role, c);
+    o.metrics = PoolMetrics::From(metrics, "postgres");
     return o;
 }
 
 struct Postgres {
-    explicit Postgres(const Config& c) : pool(PoolOptions(c)), users(pool), tokens(pool), rooms(pool), messages(pool) {}
+    Postgres(const Config& c, Metrics& metrics)
+        : pool(PoolOptions(c, metrics)), users(pool), tokens(pool), rooms(pool), messages(pool) {}
     PgPool pool;
     PgUserStore users;
     PgRefreshTokenStore tokens;
@@ -103,16 +105,17 @@ struct Postgres {
     PgMessageStore messages;
 };
 
-RedisOptions PoolOptions(const RedisSettings& redis, std::string client_name) {
+RedisOptions PoolOptions(const RedisSettings& redis, std::string client_name, Metrics& metrics) {
     RedisOptions o;
     o.redis = redis;
     o.client_name = std::move(client_name);
+    o.metrics = PoolMetrics::From(metrics, "redis");
     return o;
 }
 
 struct Redis {
-    explicit Redis(const Config& c)
-        : pool(PoolOptions(c.redis, ClientName(c.role, c))),
+    Redis(const Config& c, Metrics& metrics)
+        : pool(PoolOptions(c.redis, ClientName(c.role, c), metrics)),
           history(pool, RedisHistoryOptions{c.redis.key_prefix, c.chat.history_size}),
           presence(pool, RedisPresenceOptions{c.redis.key_prefix, std::chrono::seconds(c.redis.presence_ttl_s)}),
           // This instance's connections stay in Redis only while it keeps refreshing them.
@@ -130,16 +133,17 @@ struct Redis {
 };
 
 struct KafkaProducer {
-    explicit KafkaProducer(const Config& c) : bus(BusOptions(c)) {}
+    KafkaProducer(const Config& c, Metrics& metrics) : bus(BusOptions(c, metrics)) {}
     // Connections are closed and their leave notices published: deliver what is in flight, then stop.
     ~KafkaProducer() {
         if (!bus.Flush(std::chrono::seconds(5))) spdlog::warn("kafka: messages still in flight at shutdown");
         bus.Close(std::chrono::seconds(1));
     }
-    static kafka::KafkaBusOptions BusOptions(const Config& c) {
+    static kafka::KafkaBusOptions BusOptions(const Config& c, Metrics& metrics) {
         kafka::KafkaBusOptions o;
         o.kafka = c.kafka;
         o.client_id = ClientName("gateway", c);
+        o.metrics = kafka::KafkaBusMetrics::From(metrics);
         return o;
     }
     kafka::KafkaBus bus;
@@ -167,8 +171,8 @@ struct KafkaFanout {
 };
 
 struct KafkaConsumer {
-    KafkaConsumer(const Config& c, MessageStore& store, HistoryCache& cache)
-        : persister(store, cache), consumer(ConsumerOptions(c), persister) {
+    KafkaConsumer(const Config& c, MessageStore& store, HistoryCache& cache, Metrics& metrics)
+        : persister(store, cache), consumer(ConsumerOptions(c, metrics), persister) {
         consumer.Start();
     }
     ~KafkaConsumer() {
@@ -177,11 +181,12 @@ struct KafkaConsumer {
         spdlog::info("stopped: {} messages in {} batches written, {} records moved to the dead-letter topic",
                      stats.messages_written, stats.batches, stats.dead_letters);
     }
-    static kafka::KafkaPersisterOptions ConsumerOptions(const Config& c) {
+    static kafka::KafkaPersisterOptions ConsumerOptions(const Config& c, Metrics& metrics) {
         kafka::KafkaPersisterOptions o;
         o.kafka = c.kafka;
         o.consumer = c.consumer;
         o.client_id = ClientName("consumer", c);
+        o.metrics = kafka::KafkaPersisterMetrics::From(metrics);
         return o;
     }
     // PostgreSQL is the truth: a batch whose Redis write fails is still committed (see BatchPersister).
@@ -192,7 +197,7 @@ struct KafkaConsumer {
 }  // namespace
 
 void InitPostgres(Process& p) {
-    auto& pg = p.Own(std::make_unique<Postgres>(p.config()));
+    auto& pg = p.Own(std::make_unique<Postgres>(p.config(), p.metrics));
     p.ports.users = &pg.users;
     p.ports.tokens = &pg.tokens;
     p.ports.rooms = &pg.rooms;
@@ -201,7 +206,7 @@ void InitPostgres(Process& p) {
 }
 
 void InitRedis(Process& p) {
-    auto& r = p.Own(std::make_unique<Redis>(p.config()));
+    auto& r = p.Own(std::make_unique<Redis>(p.config(), p.metrics));
     p.ports.history = &r.history;
     p.ports.presence = &r.presence;
     // Without Redis a gateway still chats and reads history from PostgreSQL; only presence is unknown.
@@ -210,8 +215,10 @@ void InitRedis(Process& p) {
 
 void InitKafkaProducer(Process& p) {
     EnsureTopics(p.config());
-    auto& k = p.Own(std::make_unique<KafkaProducer>(p.config()));
+    auto& k = p.Own(std::make_unique<KafkaProducer>(p.config(), p.metrics));
     p.ports.bus = &k.bus;
+    p.metrics.AddObservedGauge("rooms_kafka_produce_in_flight", "Chat messages produced and not yet acknowledged.",
+                               [&k] { return static_cast<double>(k.bus.InFlight()); });
     p.ports.ids = &p.Own(std::make_unique<IdGenerator>(p.config().node_id));
     p.readiness.push_back(Required("kafka producer", [&k] { return k.bus.Health(); }));
 }
@@ -226,9 +233,27 @@ void InitKafkaFanout(Process& p) {
 
 void InitKafkaPersister(Process& p) {
     EnsureTopics(p.config());
-    auto& k = p.Own(std::make_unique<KafkaConsumer>(p.config(),
-                                                    p.Require(p.ports.messages, "a message store", "kafka-persister"),
-                                                    p.Require(p.ports.history, "a history cache", "kafka-persister")));
+    auto& k = p.Own(
+        std::make_unique<KafkaConsumer>(p.config(), p.Require(p.ports.messages, "a message store", "kafka-persister"),
+                                        p.Require(p.ports.history, "a history cache", "kafka-persister"), p.metrics));
+    // The persister's own counts, read at each scrape.
+    const auto stat = [&k](std::uint64_t kafka::PersisterStats::*field) {
+        return [&k, field] { return static_cast<double>(k.consumer.Stats().*field); };
+    };
+    p.metrics.AddObservedCounter("rooms_consumer_batches_total", "Batches the consumer wrote and committed.",
+                                 stat(&kafka::PersisterStats::batches));
+    p.metrics.AddObservedCounter("rooms_consumer_messages_written_total", "Messages the consumer stored.",
+                                 stat(&kafka::PersisterStats::messages_written));
+    p.metrics.AddObservedCounter("rooms_consumer_dead_letters_total",
+                                 "Records moved to the dead-letter topic (undecodable or refused for good).",
+                                 stat(&kafka::PersisterStats::dead_letters));
+    p.metrics.AddObservedCounter("rooms_consumer_write_failures_total",
+                                 "Failed batch writes to PostgreSQL or Redis (each batch is retried).",
+                                 stat(&kafka::PersisterStats::write_failures));
+    p.metrics.AddObservedCounter("rooms_consumer_commit_failures_total", "Failed offset commits.",
+                                 stat(&kafka::PersisterStats::commit_failures));
+    p.metrics.AddObservedGauge("rooms_consumer_assigned_partitions", "Partitions the group gave this consumer.",
+                               [&k] { return static_cast<double>(k.consumer.AssignedPartitions()); });
     p.readiness.push_back(Optional("history cache", [&k] { return k.persister.Health(); }));
     p.readiness.push_back(Required("kafka consumer", [&k] { return k.consumer.Health(); }));
 }

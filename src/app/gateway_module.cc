@@ -12,6 +12,7 @@
 #include "http/api_handlers.h"
 #include "http/connection_caps.h"
 #include "http/dispatcher.h"
+#include "http/http_metrics.h"
 #include "http/json_codec.h"
 #include "http/request_policy.h"
 #include "http/websocket_session.h"
@@ -36,6 +37,17 @@ asio::thread_pool& AddPool(Front& front, int threads) {
     return *front.pools.back();
 }
 
+/// The front's handler: `dispatcher` counted and timed per route, and GET /metrics on `router` (serialized on
+/// `pool`), with the front's open connections read at each scrape.
+void ServeWithMetrics(Process& p, Router& router, asio::thread_pool& pool, std::unique_ptr<RequestHandler> dispatcher) {
+    Front& front = *p.front;
+    AddMetricsRoute(router, pool, p.metrics);
+    front.handler = std::make_unique<MeteredHandler>(std::move(dispatcher), router, p.metrics);
+    p.metrics.AddObservedGauge("rooms_http_connections", "Open client connections (HTTP and WebSocket).", [&front] {
+        return front.server ? static_cast<double>(front.server->open_connections()) : 0.0;
+    });
+}
+
 /// Everything the gateway's requests and sockets use; the HTTP front (Process::front) serves it.
 struct Gateway {
     Gateway(Process& p, asio::thread_pool& store_pool, asio::thread_pool& hash_pool)
@@ -55,8 +67,8 @@ struct Gateway {
                static_cast<std::size_t>(config.chat.max_connections_per_user)),
           api(auth, rooms, chat, store_pool, hash_pool),
           sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), *p.ports.presence,
-                                                user_messages},
-                                store_pool, registry, caps, config.chat},
+                                                user_messages, ChatMetrics::From(p.metrics)},
+                                store_pool, registry, caps, config.chat, WebSocketMetrics::From(p.metrics)},
                   config.node_id) {}
 
     const Config& config;
@@ -76,7 +88,13 @@ struct Gateway {
 
 }  // namespace
 
-void InitHub(Process& p) { p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage)); }
+void InitHub(Process& p) {
+    Histogram delivery = p.metrics.AddHistogram(
+        "rooms_chat_delivery_duration_seconds",
+        "Time from a chat message's acceptance to its fan-out to this gateway's sockets (through Kafka in a cluster).",
+        LatencyBuckets());
+    p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage, delivery, p.time()));
+}
 
 void InitGateway(Process& p) {
     const Config& c = p.config();
@@ -100,7 +118,7 @@ void InitGateway(Process& p) {
         c.http.static_dir.empty() ? FindBesideBinary("web/dist", "index.html") : fs::path(c.http.static_dir);
     parts.static_dir = static_dir;
     parts.blocking_pool = &store_pool;
-    front.handler = std::make_unique<Dispatcher>(g.router, std::move(parts));
+    ServeWithMetrics(p, g.router, store_pool, std::make_unique<Dispatcher>(g.router, std::move(parts)));
     front.tls = MakeTls(c);
     front.server = std::make_unique<HttpServer>(front.io, c.http, *front.handler, g.registry, front.tls.get());
     front.description = "gateway, web UI " + (static_dir.empty() ? std::string("none") : static_dir.string());
@@ -117,7 +135,7 @@ void InitProbes(Process& p) {
     };
     auto& probes = p.Own(std::make_unique<Probes>());
     AddProbeRoutes(probes.router, pool, p.readiness);
-    front.handler = std::make_unique<Dispatcher>(probes.router, DispatcherParts{});
+    ServeWithMetrics(p, probes.router, pool, std::make_unique<Dispatcher>(probes.router, DispatcherParts{}));
     front.tls = MakeTls(c);
     front.server = std::make_unique<HttpServer>(front.io, c.http, *front.handler, probes.registry, front.tls.get());
     front.description = "probes";

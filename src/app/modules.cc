@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "crypto/secrets.h"
+#include "metrics/process_metrics.h"
 
 namespace rooms {
 
@@ -42,6 +43,7 @@ int RunRole(const Config& config) {
     if (role == roles.end()) throw std::runtime_error("unknown role " + config.role);
     InitCrypto();
     Process process(config);
+    AddProcessMetrics(process.metrics);
     for (const std::string& name : role->modules) {
         const auto& modules = Modules();
         const auto m = std::find_if(modules.begin(), modules.end(), [&](const Module& x) { return x.name == name; });

@@ -13,6 +13,7 @@
 #include "http/asio.h"
 #include "http/http_server.h"
 #include "http/probes.h"
+#include "metrics/metrics.h"
 #include "services/room_hub.h"
 
 namespace rooms {
@@ -62,6 +63,8 @@ class Process {
     const Config& config() const { return config_; }
     const TimeSource& time() const { return RealTimeSource::Instance(); }
     Ports ports;
+    /// The process's metrics, served at /metrics by its front. Outlives the front and every part.
+    Metrics metrics;
     /// Every module's readiness checks, served at /readyz. Complete once every module is built.
     std::vector<ReadinessCheck> readiness;
     std::unique_ptr<Front> front;

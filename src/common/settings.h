@@ -133,7 +133,9 @@
       "messages a gateway holds for the brokers; a message beyond it is refused at once (0: unbounded)") \
     X(int, recent_window_ms, 30'000, Range(0, 600'000), \
       "a gateway adds what it fanned out this recently to join history and the newest scroll-back page until the " \
-      "consumers stored it (0: off)")
+      "consumers stored it (0: off)") \
+    X(int, statistics_interval_ms, 5000, Range(0, 3'600'000), \
+      "how often librdkafka reports its statistics: the consumers' lag per partition at `/metrics` (0: off)")
 
 #define ROOMS_CONSUMER_SETTINGS(X) \
     X(int, batch_size, 1000, Range(1, 100000), "messages written to PostgreSQL per statement") \

@@ -24,6 +24,8 @@ class HttpServer {
     /// Binds and starts accepting. Throws when the address cannot be bound.
     void Start(const tcp::endpoint& endpoint);
     tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+    /// Connections accepted and not yet ended (HTTP keep-alive and upgraded to WebSockets). Any thread.
+    std::size_t open_connections() const { return open_connections_.load(); }
 
     /// Graceful stop: no new connections; every connection is asked to close (WebSockets with 1001, idle
     /// keep-alive connections at once, busy ones after their response); `done` runs when every connection is gone

@@ -19,6 +19,34 @@ constexpr std::size_t kKeepBufferBytes = 4096;
 
 }  // namespace
 
+WebSocketMetrics WebSocketMetrics::From(Metrics& metrics) {
+    return WebSocketMetrics{
+        metrics.AddGauge("rooms_websocket_connections", "Open room WebSockets."),
+        metrics.AddCounter("rooms_websocket_frames_sent_total",
+                           "Frames from the send queues (messages, notices, errors) written to room WebSockets."),
+        metrics.AddCounter("rooms_websocket_send_queue_overflows_total",
+                           "Room WebSockets closed because their send queue was full (the client read too slowly)."),
+        metrics.Counters("rooms_websocket_closes_total", "Room WebSockets ended, by close code."),
+    };
+}
+
+std::string CloseCodeLabel(WsCloseCode code) {
+    switch (code) {
+        case WsCloseCode::kNone:
+            return "none";
+        case WsCloseCode::kNormal:
+        case WsCloseCode::kGoingAway:
+        case WsCloseCode::kProtocolError:
+        case WsCloseCode::kUnsupportedData:
+        case WsCloseCode::kInvalidPayload:
+        case WsCloseCode::kPolicyViolation:
+        case WsCloseCode::kMessageTooBig:
+        case WsCloseCode::kInternalError:
+            return std::to_string(static_cast<int>(code));
+    }
+    return "other";
+}
+
 WebSocketSession::WebSocketSession(Transport transport, WebSocketDeps deps, Principal who, RoomId room,
                                    ConnectionId connection_id, std::string client_ip)
     : transport_(std::move(transport)),
@@ -59,6 +87,7 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
         CloseWith(WsCloseCode::kPolicyViolation, *why);
         co_await ReadLoop();
         timer_.cancel();
+        deps_.metrics.closes.With({{"code", CloseCodeLabel(close_code_)}}).Inc();
         co_return;
     }
     struct CapsRelease {
@@ -67,6 +96,13 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
         ~CapsRelease() { s.deps_.caps.Release(s.client_ip_, user); }
     } caps_release{*this, user};
     ConnectionGuard registered(deps_.registry, weak_from_this());
+    struct OpenCount {
+        const Gauge& open;
+        explicit OpenCount(const Gauge& g) : open(g) { open.Inc(); }
+        ~OpenCount() { open.Dec(); }
+        OpenCount(const OpenCount&) = delete;
+        OpenCount& operator=(const OpenCount&) = delete;
+    } counted(deps_.metrics.open);
     spdlog::info("ws open {} room={} user={} conn={}", client_ip_, room, user, conn);
 
     try {
@@ -93,6 +129,7 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
     }
     spdlog::info("ws close {} room={} user={} conn={} code={} received={}{}", client_ip_, room, user, conn,
                  static_cast<int>(close_code_), received_, queue_.overflowed() ? " (send queue overflow)" : "");
+    deps_.metrics.closes.With({{"code", CloseCodeLabel(close_code_)}}).Inc();
     Cut();
 }
 
@@ -170,6 +207,7 @@ void WebSocketSession::Flush() {
         // Pings and pongs first, then the frames in queue order.
         out_.swap(control_);
         for (const auto& frame : batch_) AppendWsFrame(out_, WsOpcode::kText, *frame.data);
+        deps_.metrics.frames_sent.Inc(static_cast<double>(batch_.size()));
         batch_.clear();
     } else {
         out_.swap(control_);
@@ -264,6 +302,7 @@ bool WebSocketSession::Deliver(const OutboundFrame& frame) {
             asio::post(transport_.get_executor(), [self = shared_from_this()] { self->Flush(); });
             return true;
         case SendQueue::PushResult::kOverflow:
+            deps_.metrics.queue_overflows.Inc();
             spdlog::warn("ws conn={} user={}: send queue full, disconnecting the slow client", chat_.connection(),
                          chat_.who().user_id);
             asio::post(transport_.get_executor(), [self = shared_from_this()] {

@@ -13,10 +13,24 @@
 #include "http/send_queue.h"
 #include "http/transport.h"
 #include "http/ws_frames.h"
+#include "metrics/metrics.h"
 #include "services/chat_session.h"
 #include "services/room_hub.h"
 
 namespace rooms {
+
+/// What the room WebSockets count (docs/OBSERVABILITY.md). Default: counts nothing.
+struct WebSocketMetrics {
+    Gauge open;               // rooms_websocket_connections: room sockets past the caps, until they end
+    Counter frames_sent;      // rooms_websocket_frames_sent_total: queued frames handed to the socket
+    Counter queue_overflows;  // rooms_websocket_send_queue_overflows_total: slow clients given up
+    CounterFamily closes;     // rooms_websocket_closes_total{code}: how sockets ended
+    static WebSocketMetrics From(Metrics& metrics);
+};
+
+/// The `code` label of a socket that ended with `code`: the number for the codes of RFC 6455 §7.4.1 this server
+/// knows, "none" when it ended without a close frame, "other" for any other code a peer sent.
+std::string CloseCodeLabel(WsCloseCode code);
 
 /// What every room WebSocket of a gateway shares.
 struct WebSocketDeps {
@@ -25,6 +39,7 @@ struct WebSocketDeps {
     ConnectionRegistry& registry;
     ConnectionCaps& caps;          // connections per IP and per user
     const ChatSettings& settings;  // max_frame_bytes, send_queue_messages, ping_interval_s
+    WebSocketMetrics metrics = {};
 };
 
 /// The transport of one client in one room: the WebSocket handshake (Beast's), the connection caps, the history

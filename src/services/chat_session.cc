@@ -34,13 +34,54 @@ void ChatSession::Announce() {
     Notify(MessageType::kJoin, kJoinedContent);
 }
 
+ChatMetrics ChatMetrics::From(Metrics& metrics) {
+    return ChatMetrics{
+        metrics.AddCounter("rooms_chat_messages_accepted_total", "Chat messages the message bus accepted."),
+        metrics.Counters("rooms_chat_messages_refused_total",
+                         "Chat messages refused (rate limit, validation, the bus), by reason."),
+    };
+}
+
+const char* RefusalReason(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::kInvalidArgument:
+            return "invalid_argument";
+        case ErrorCode::kUnauthenticated:
+            return "unauthenticated";
+        case ErrorCode::kNotFound:
+            return "not_found";
+        case ErrorCode::kConflict:
+            return "conflict";
+        case ErrorCode::kTooLarge:
+            return "too_large";
+        case ErrorCode::kRateLimited:
+            return "rate_limited";
+        case ErrorCode::kUnavailable:
+            return "unavailable";
+        case ErrorCode::kInternal:
+            break;
+    }
+    return "internal";
+}
+
 std::optional<Error> ChatSession::Send(std::string content, std::function<void(const Error&)> on_refused) {
-    if (!deps_.user_messages.Take(user_key_).allowed)
+    const ChatMetrics& metrics = deps_.metrics;
+    if (!deps_.user_messages.Take(user_key_).allowed) {
+        metrics.refused.With({{"reason", RefusalReason(ErrorCode::kRateLimited)}}).Inc();
         return Error{ErrorCode::kRateLimited, "message not sent: too many messages, slow down"};
-    if (auto err = deps_.chat.Validate(content)) return err;
+    }
+    if (auto err = deps_.chat.Validate(content)) {
+        metrics.refused.With({{"reason", RefusalReason(err->code)}}).Inc();
+        return err;
+    }
     deps_.chat.Publish(deps_.chat.Stamp(room_, who_, MessageType::kMessage, std::move(content)),
-                       [on_refused = std::move(on_refused)](std::optional<Error> err) {
-                           if (err) on_refused(Error{err->code, "message not sent: " + err->message});
+                       [on_refused = std::move(on_refused), metrics](std::optional<Error> err) {
+                           if (!err) {
+                               metrics.accepted.Inc();
+                               return;
+                           }
+                           metrics.refused.With({{"reason", RefusalReason(err->code)}}).Inc();
+                           on_refused(Error{err->code, "message not sent: " + err->message});
                        });
     return std::nullopt;
 }

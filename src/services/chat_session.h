@@ -9,10 +9,23 @@
 #include "common/rate_limiter.h"
 #include "domain/error.h"
 #include "domain/ports.h"
+#include "metrics/metrics.h"
 #include "services/chat_service.h"
 #include "services/room_hub.h"
 
 namespace rooms {
+
+/// What the chat sessions count: rooms_chat_messages_accepted_total (the bus took the message) and
+/// rooms_chat_messages_refused_total{reason} (rate_limited, invalid_argument, too_large, unavailable, ...: the
+/// ErrorCode of the refusal, a fixed set). Default: counts nothing.
+struct ChatMetrics {
+    Counter accepted;
+    CounterFamily refused;
+    static ChatMetrics From(Metrics& metrics);
+};
+
+/// The `reason` label of a refusal.
+const char* RefusalReason(ErrorCode code);
 
 /// What every ChatSession of a gateway shares.
 struct ChatSessionDeps {
@@ -20,6 +33,7 @@ struct ChatSessionDeps {
     RoomHub& hub;
     Presence& presence;
     RateLimiter& user_messages;  // chat.user_messages_per_s, keyed "user:<id>"
+    ChatMetrics metrics = {};
 };
 
 /// One connection's part in one room's chat: the use case behind a room WebSocket. The transport

@@ -26,6 +26,7 @@ void RoomHub::OnMessage(const Message& message) {
     std::uint64_t n = 0;
     for (const auto& member : it->second) n += member->Deliver(frame);
     delivered_.fetch_add(n, std::memory_order_relaxed);
+    if (time_) delivery_.Observe(std::chrono::duration<double>(time_->Now() - message.time_created).count());
 }
 
 std::size_t RoomHub::MemberCount(RoomId room) const {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "domain/ports.h"
+#include "domain/time_source.h"
+#include "metrics/metrics.h"
 
 namespace rooms {
 
@@ -42,6 +44,10 @@ using FrameEncoder = std::function<std::string(const Message&)>;
 class RoomHub : public MessageSink {
   public:
     explicit RoomHub(FrameEncoder encode) : encode_(std::move(encode)) {}
+    /// Also observes, for every message with members here, the time from its acceptance (time_created, by `time`)
+    /// to its fan-out to them: rooms_chat_delivery_duration_seconds.
+    RoomHub(FrameEncoder encode, Histogram delivery, const TimeSource& time)
+        : encode_(std::move(encode)), delivery_(delivery), time_(&time) {}
 
     void Join(RoomId room, std::shared_ptr<HubMember> member);
     void Leave(RoomId room, const HubMember* member);
@@ -52,6 +58,8 @@ class RoomHub : public MessageSink {
 
   private:
     const FrameEncoder encode_;
+    const Histogram delivery_;
+    const TimeSource* const time_ = nullptr;
     mutable std::shared_mutex mu_;
     std::unordered_map<RoomId, std::vector<std::shared_ptr<HubMember>>> rooms_;
     std::atomic<std::uint64_t> delivered_{0};

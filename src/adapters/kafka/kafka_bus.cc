@@ -24,6 +24,15 @@ Error NotDelivered(std::string_view why) { return Unavailable("message could not
 
 }  // namespace
 
+KafkaBusMetrics KafkaBusMetrics::From(Metrics& metrics) {
+    return KafkaBusMetrics{
+        metrics.AddHistogram("rooms_kafka_produce_duration_seconds",
+                             "Time from producing a chat message to the brokers' acknowledgement.", LatencyBuckets()),
+        metrics.Counters("rooms_kafka_delivery_errors_total",
+                         "Chat messages the producer could not deliver, by librdkafka error name."),
+    };
+}
+
 struct KafkaBus::Impl {
     explicit Impl(KafkaBusOptions o) : options(std::move(o)) {}
 
@@ -31,8 +40,12 @@ struct KafkaBus::Impl {
         auto* self = static_cast<Impl*>(opaque);
         auto* done = static_cast<DeliveryHandler*>(m->_private);
         if (m->err) {
+            self->options.metrics.delivery_errors.With({{"error", rd_kafka_err2name(m->err)}}).Inc();
             self->Delivered(NotDelivered(rd_kafka_err2str(m->err)), done);
         } else {
+            // Microseconds since rd_kafka_produce (-1 when unknown).
+            if (const std::int64_t us = rd_kafka_message_latency(m); us >= 0)
+                self->options.metrics.produce_seconds.Observe(static_cast<double>(us) / 1e6);
             self->Delivered(std::nullopt, done);
         }
     }
@@ -157,6 +170,7 @@ void KafkaBus::Publish(Message message, DeliveryHandler done) {
                          key.size(), handler) != 0) {
         rd_kafka_resp_err_t err = rd_kafka_last_error();
         lock.unlock();
+        s.options.metrics.delivery_errors.With({{"error", rd_kafka_err2name(err)}}).Inc();
         std::string why = err == RD_KAFKA_RESP_ERR__QUEUE_FULL
                               ? "the local producer queue is full (" +
                                     std::to_string(s.options.kafka.queue_max_messages) +

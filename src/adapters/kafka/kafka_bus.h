@@ -9,13 +9,22 @@
 
 #include "common/settings.h"
 #include "domain/ports.h"
+#include "metrics/metrics.h"
 
 namespace rooms::kafka {
+
+/// What the producer measures. Default: nothing.
+struct KafkaBusMetrics {
+    Histogram produce_seconds;      // rooms_kafka_produce_duration_seconds: produce to the brokers' acknowledgement
+    CounterFamily delivery_errors;  // rooms_kafka_delivery_errors_total{error}: librdkafka's error name
+    static KafkaBusMetrics From(Metrics& metrics);
+};
 
 struct KafkaBusOptions {
     KafkaSettings kafka;  // brokers, topic, linger_ms, message_timeout_ms, queue_max_messages
     std::string client_id = "rooms-gateway";
     std::map<std::string, std::string> properties;  // extra librdkafka properties; they win over ours
+    KafkaBusMetrics metrics = {};
 };
 
 /// The gateway's MessageBus: produces each message to the Kafka topic, keyed by room id, with an idempotent

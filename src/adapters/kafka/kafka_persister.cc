@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "adapters/kafka/impl/rdkafka_util.h"
+#include "adapters/kafka/kafka_statistics.h"
 #include "common/message_codec.h"
 #include "common/throttled_log.h"
 
@@ -67,6 +68,19 @@ rd_kafka_headers_t* DeadLetterHeaders(const std::string& reason, const std::stri
 
 }  // namespace
 
+KafkaPersisterMetrics KafkaPersisterMetrics::From(Metrics& metrics) {
+    std::vector<double> records{1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+    return KafkaPersisterMetrics{
+        metrics.AddHistogram("rooms_consumer_batch_records", "Records per batch the consumer wrote and committed.",
+                             std::move(records)),
+        metrics.AddHistogram("rooms_consumer_batch_duration_seconds",
+                             "Time to write a batch to PostgreSQL and Redis, send its dead letters and commit it.",
+                             LatencyBuckets()),
+        metrics.Gauges("rooms_kafka_consumer_lag_messages",
+                       "Records of a partition this consumer has not committed yet (librdkafka's consumer_lag)."),
+    };
+}
+
 struct KafkaPersister::Impl {
     Impl(KafkaPersisterOptions o, MessagePersister& p) : options(std::move(o)), persister(p) {}
 
@@ -87,6 +101,13 @@ struct KafkaPersister::Impl {
         } else {
             spdlog::debug("kafka persister: {}", reason);
         }
+    }
+
+    // librdkafka's statistics (every kafka.statistics_interval_ms), served by rd_kafka_consumer_poll. 0: we do not
+    // keep the document.
+    static int OnStatistics(rd_kafka_t*, char* json, std::size_t json_len, void* opaque) {
+        RecordConsumerLags(static_cast<Impl*>(opaque)->options.metrics.lag, std::string_view(json, json_len));
+        return 0;
     }
 
     // Served by rd_kafka_flush in SendDeadLetters, on the consumer thread. `_private` is the round that produced
@@ -211,6 +232,7 @@ struct KafkaPersister::Impl {
     // Persists the batch's messages, then sends its dead letters, and only then commits. False when either
     // failed: nothing is committed and the batch is tried again.
     bool WriteAndCommit() {
+        const auto started = std::chrono::steady_clock::now();
         std::size_t written = 0;
         try {
             written = Persist();
@@ -234,6 +256,9 @@ struct KafkaPersister::Impl {
             }
         }
         Commit();
+        options.metrics.batch_records.Observe(static_cast<double>(batch.size()));
+        options.metrics.batch_seconds.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         batches.fetch_add(1);
         messages_written.fetch_add(written);
         dead_letters.fetch_add(dead);
@@ -423,10 +448,12 @@ void KafkaPersister::Start() {
             // shortest that stays well above the heartbeat (3 s) and the broker's 6 s minimum.
             {"session.timeout.ms", "10000"},
             {"heartbeat.interval.ms", "3000"},
+            {"statistics.interval.ms", std::to_string(s.options.kafka.statistics_interval_ms)},
         },
         s.options.properties);
     rd_kafka_conf_set_opaque(conf.get(), &s);
     rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
+    rd_kafka_conf_set_stats_cb(conf.get(), &Impl::OnStatistics);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::OnRebalance);
     s.consumer = impl::MakeClient(RD_KAFKA_CONSUMER, std::move(conf));
     rd_kafka_poll_set_consumer(s.consumer.get());

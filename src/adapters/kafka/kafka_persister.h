@@ -11,8 +11,17 @@
 
 #include "common/settings.h"
 #include "domain/ports.h"
+#include "metrics/metrics.h"
 
 namespace rooms::kafka {
+
+/// What the persister measures itself (its counts are in PersisterStats). Default: nothing.
+struct KafkaPersisterMetrics {
+    Histogram batch_records;  // rooms_consumer_batch_records: records per batch committed
+    Histogram batch_seconds;  // rooms_consumer_batch_duration_seconds: write, dead letters and commit of a batch
+    GaugeFamily lag;          // rooms_kafka_consumer_lag_messages{topic,partition}, every kafka.statistics_interval_ms
+    static KafkaPersisterMetrics From(Metrics& metrics);
+};
 
 struct KafkaPersisterOptions {
     KafkaSettings kafka;        // brokers, topic, dlq_topic, consumer_group
@@ -21,6 +30,7 @@ struct KafkaPersisterOptions {
     // Extra librdkafka properties of the consumer and of the dead-letter producer (security settings apply to
     // both); they win over ours.
     std::map<std::string, std::string> properties;
+    KafkaPersisterMetrics metrics = {};
 };
 
 struct PersisterStats {

@@ -43,11 +43,13 @@ PgPool::Lease::~Lease() {
 }
 
 PgPool::Lease PgPool::Acquire() {
+    const auto started = std::chrono::steady_clock::now();
     pg::Connection* conn = nullptr;
     {
         std::unique_lock lock(mu_);
         if (!idle_cv_.wait_for(lock, std::chrono::milliseconds(options_.postgres.acquire_timeout_ms),
                                [&] { return !idle_.empty(); })) {
+            options_.metrics.errors.Inc();
             throw PgError("postgres: no free connection within " +
                           std::to_string(options_.postgres.acquire_timeout_ms) + " ms, all " +
                           std::to_string(connections_.size()) +
@@ -56,12 +58,23 @@ PgPool::Lease PgPool::Acquire() {
         conn = idle_.back();
         idle_.pop_back();
     }
+    options_.metrics.in_use.Inc();
+    options_.metrics.wait_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     Lease lease(this, conn);  // gives the connection back if the reset below throws
-    if (conn->NeedsReset()) conn->Reset();
+    if (conn->NeedsReset()) {
+        try {
+            conn->Reset();
+        } catch (...) {
+            options_.metrics.errors.Inc();
+            throw;
+        }
+    }
     return lease;
 }
 
 void PgPool::Release(pg::Connection* conn) {
+    options_.metrics.in_use.Dec();
     {
         std::lock_guard lock(mu_);
         idle_.push_back(conn);

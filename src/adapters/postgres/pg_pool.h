@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/settings.h"
+#include "metrics/pool_metrics.h"
 
 namespace rooms {
 
@@ -41,6 +42,8 @@ struct PgPoolOptions {
     std::optional<std::string> schema;
     /// Shown in pg_stat_activity.
     std::string application_name = "rooms";
+    /// pool="postgres"; errors: no free connection within acquire_timeout_ms, or a failed reconnect.
+    PoolMetrics metrics = {};
 };
 
 namespace pg {

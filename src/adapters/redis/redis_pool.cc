@@ -313,14 +313,20 @@ RedisPool::RedisPool(RedisOptions options) : options_(std::move(options)) {
 RedisPool::~RedisPool() = default;
 
 std::size_t RedisPool::Acquire() {
+    const auto started = std::chrono::steady_clock::now();
     std::unique_lock lock(mu_);
     released_.wait(lock, [this] { return !free_.empty(); });
     const std::size_t index = free_.back();
     free_.pop_back();
+    lock.unlock();
+    options_.metrics.in_use.Inc();
+    options_.metrics.wait_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return index;
 }
 
 void RedisPool::Release(std::size_t index) {
+    options_.metrics.in_use.Dec();
     {
         std::lock_guard lock(mu_);
         free_.push_back(index);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/settings.h"
+#include "metrics/pool_metrics.h"
 
 struct redisContext;  // hiredis, defined in redis_pool.cc only
 
@@ -47,6 +48,7 @@ struct RedisOptions {
     /// opened lazily on first use), connect_timeout_ms, command_timeout_ms.
     RedisSettings redis;
     std::string client_name = "rooms";  ///< CLIENT SETNAME, shown by CLIENT LIST; no spaces
+    PoolMetrics metrics = {};           ///< pool="redis"; errors: every RedisError a Run lets through
 };
 
 /// One reply, copied out of hiredis.
@@ -177,9 +179,17 @@ auto RedisPool::Run(Fn&& fn) -> std::invoke_result_t<Fn&, RedisConnection&> {
         return fn(connection);
     } catch (const RedisError& e) {
         // A pooled connection may have died while idle; that says nothing about Redis now, so try once afresh.
-        if (!was_open || e.GetKind() != RedisError::Kind::kIo) throw;
+        if (!was_open || e.GetKind() != RedisError::Kind::kIo) {
+            options_.metrics.errors.Inc();
+            throw;
+        }
     }
-    return fn(connection);
+    try {
+        return fn(connection);
+    } catch (const RedisError&) {
+        options_.metrics.errors.Inc();
+        throw;
+    }
 }
 
 }  // namespace rooms
