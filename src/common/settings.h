@@ -96,7 +96,10 @@
       "while the store fails") \
     X(std::string, sqlite_synchronous, "normal", OneOf({"normal", "full"}), \
       "SQLite `synchronous` (WAL journal): `normal` survives a crash of the process (kill -9) but may lose the last " \
-      "commits on power loss; `full` also survives power loss, at an fsync per commit (docs/RELIABILITY.md)")
+      "commits on power loss; `full` also survives power loss, at an fsync per commit (docs/RELIABILITY.md)") \
+    X(int, flush_interval_ms, 10, Range(0, 60'000), \
+      "deprecated, no effect: role `all` commits a batch as soon as the previous one is done (group commit); " \
+      "accepted so that configs written for the write-behind store still start")
 
 #define ROOMS_POSTGRES_SETTINGS(X) \
     X(std::string, dsn, "postgresql://postgres@127.0.0.1:5432/rooms", Secret(Any()), \
