@@ -42,7 +42,8 @@ struct Gateway {
         : config(p.config()),
           jwt(JwtKey(config, p.ports.may_generate_jwt_key)),
           auth(p.Require(p.ports.users, "a user store", "gateway"),
-               p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time()),
+               p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time(),
+               p.Require(p.ports.sessions, "the login sessions", "gateway"), p.ports.revocations),
           rooms(p.Require(p.ports.rooms, "a room store", "gateway"), p.Require(p.ports.presence, "presence", "gateway"),
                 p.time()),
           chat(p.Require(p.ports.bus, "a message bus", "gateway"),
@@ -56,7 +57,7 @@ struct Gateway {
           api(auth, rooms, chat, store_pool, hash_pool),
           sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), *p.ports.presence,
                                                 user_messages},
-                                store_pool, registry, caps, config.chat},
+                                store_pool, registry, caps, *p.ports.sessions, config.chat},
                   config.node_id) {}
 
     const Config& config;
@@ -76,7 +77,12 @@ struct Gateway {
 
 }  // namespace
 
-void InitHub(Process& p) { p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage)); }
+void InitHub(Process& p) {
+    p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage));
+    // A revoked session is remembered as long as an access token issued before the revocation can be valid.
+    p.ports.sessions =
+        &p.Own(std::make_unique<SessionRegistry>(std::chrono::seconds(p.config().auth.access_token_ttl_s), p.time()));
+}
 
 void InitGateway(Process& p) {
     const Config& c = p.config();
@@ -85,6 +91,13 @@ void InitGateway(Process& p) {
     asio::thread_pool& store_pool = AddPool(front, c.worker_threads);
     asio::thread_pool& hash_pool = AddPool(front, c.auth.hash_threads);
     auto& g = p.Own(std::make_unique<Gateway>(p, store_pool, hash_pool));
+    try {
+        if (const std::size_t keyed = g.auth.BackfillNicknameKeys())
+            spdlog::info("auth: {} nicknames of before look-alike checks got their key", keyed);
+    } catch (const std::exception& e) {
+        // Retried at the next start; until then those users can still log in by their exact nickname.
+        spdlog::warn("auth: could not key the nicknames of existing users: {}", e.what());
+    }
 
     g.api.Register(g.router);
     AddProbeRoutes(g.router, store_pool, p.readiness);

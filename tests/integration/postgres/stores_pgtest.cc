@@ -32,6 +32,11 @@ struct PgBackend : PgStoreTest {
     RoomStore& rooms() { return *rooms_; }
     MessageStore& messages() { return *messages_; }
     RefreshTokenStore& other_tokens() { return *other_tokens_; }
+    UserId CreateWithoutKey(const std::string& nickname) {
+        return std::stoll(admin_->Scalar(
+            "INSERT INTO " + Quote(schema_) + ".users (nickname, password_hash) VALUES ($1, 'h') RETURNING id",
+            {nickname}));
+    }
 
     std::unique_ptr<PgPool> other_pool_;
     std::unique_ptr<PgRefreshTokenStore> other_tokens_;
