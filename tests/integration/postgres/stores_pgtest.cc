@@ -101,7 +101,7 @@ TEST_F(PgStoresTest, TimesKeepMicrosecondsOnBothSidesOf2000) {
     EXPECT_EQ(admin_->Scalar("SELECT to_char(time_created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM " +
                              Quote(schema_) + ".messages WHERE id = 1"),
               "1999-12-31 23:59:59.999999");
-    const auto user = users_->Create("timely", "hash", before_2000);
+    const auto user = users_->Create("timely", "timely", "hash", before_2000);
     ASSERT_TRUE(user.ok());
     EXPECT_EQ(users_->FindById(user->id)->time_created, before_2000);
 }
@@ -254,7 +254,7 @@ TEST_F(PgStoresTest, ConcurrentRegistrationsOfOneNicknameGiveOneUser) {
     for (int i = 0; i < kThreads; ++i) {
         threads.emplace_back([&] {
             start.arrive_and_wait();
-            const auto r = users_->Create("popular", "hash", FixedTime());
+            const auto r = users_->Create("popular", "popular", "hash", FixedTime());
             if (r.ok()) ++ok;
             if (!r.ok() && r.error().code == ErrorCode::kConflict) ++conflict;
         });
