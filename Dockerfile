@@ -30,7 +30,7 @@ RUN apt-get update \
         libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
         libsqlite3-dev libsodium-dev libssl-dev \
         libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev \
-        libpq-dev libhiredis-dev librdkafka-dev prometheus-cpp-dev libncurses-dev \
+        libpq-dev libhiredis-dev librdkafka-dev prometheus-cpp-dev libicu-dev libncurses-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the server build reads: with ROOMS_BUILD_TESTS=OFF, CMake never looks at tests/.
@@ -55,7 +55,7 @@ RUN apt-get update \
         libboost-json1.81.0 libboost-url1.81.0 \
         libsqlite3-0 libsodium23 libssl3 \
         libspdlog1.10 libfmt9 libyaml-cpp0.7 \
-        libpq5 libhiredis0.14 librdkafka1 libprometheus-cpp-core1.0 libncursesw6 \
+        libpq5 libhiredis0.14 librdkafka1 libprometheus-cpp-core1.0 libicu72 libncursesw6 \
  && rm -rf /var/lib/apt/lists/*
 
 ARG ROOMS_UID=10001

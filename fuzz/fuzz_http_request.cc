@@ -41,6 +41,7 @@
 #include "services/auth_service.h"
 #include "services/chat_service.h"
 #include "services/room_service.h"
+#include "services/validation.h"
 
 namespace {
 
@@ -75,14 +76,14 @@ struct Process {
 /// The stores, services, handlers and router of one `all` process, seeded with alice, room 1 and messages.
 struct World {
     explicit World(Process& p)
-        : auth(users, tokens, p.hasher, p.jwt, AuthSettings{}, RealTimeSource::Instance()),
+        : auth(users, tokens, p.hasher, p.jwt, AuthSettings{}, RealTimeSource::Instance(), sessions, nullptr),
           rooms(room_store, presence, RealTimeSource::Instance()),
           chat(bus, history, message_store, ids, nullptr, ChatSettings{}, RealTimeSource::Instance()),
           handlers(auth, rooms, chat, p.store_pool, p.hash_pool),
           readiness{{"store", [this] { return db.Health(); }}} {
         const TimePoint t0 = std::chrono::time_point_cast<std::chrono::microseconds>(
             std::chrono::sys_days{std::chrono::year{2026} / 1 / 1});
-        if (!users.Create("alice", p.alice_hash, t0)) Fail("seeding alice", "");
+        if (!users.Create("alice", NicknameKey("alice"), p.alice_hash, t0)) Fail("seeding alice", "");
         const Room room = room_store.Create("general", t0);
         std::vector<Message> messages;
         for (MessageId id = 1; id <= 5; ++id) {
@@ -117,6 +118,7 @@ struct World {
     MemoryHistoryCache history{100};
     MemoryBus bus;
     IdGenerator ids{0};
+    SessionRegistry sessions{std::chrono::seconds(900), RealTimeSource::Instance()};
     AuthService auth;
     RoomService rooms;
     ChatService chat;

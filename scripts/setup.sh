@@ -12,7 +12,7 @@ DEB_PACKAGES=(
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libsqlite3-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
-    libpq-dev libhiredis-dev librdkafka-dev prometheus-cpp-dev prometheus
+    libpq-dev libhiredis-dev librdkafka-dev libicu-dev prometheus-cpp-dev prometheus
     libgtest-dev libgmock-dev libbenchmark-dev
     libncurses-dev tmux openssl
     clang libclang-rt-14-dev clang-format clang-tidy

@@ -20,6 +20,7 @@
 #include "adapters/redis/redis_history.h"
 #include "adapters/redis/redis_pool.h"
 #include "adapters/redis/redis_presence.h"
+#include "adapters/redis/redis_revocations.h"
 #include "app/modules.h"
 #include "services/batch_persister.h"
 
@@ -211,6 +212,24 @@ void InitRedis(Process& p) {
     p.ports.presence = &r.presence;
     // Without Redis a gateway still chats and reads history from PostgreSQL; only presence is unknown.
     p.readiness.push_back(Optional("redis", [&r] { return r.pool.Health(); }));
+}
+
+void InitRedisRevocations(Process& p) {
+    const Config& c = p.config();
+    SessionRegistry& sessions = p.Require(p.ports.sessions, "the gateway's sessions", "redis-revocations");
+    RedisRevocationOptions options;
+    options.redis = PoolOptions(c.redis, ClientName("revocations", c));
+    // Publishes on a pool of its own; subscribes on a connection of its own.
+    struct Revocations {
+        Revocations(RedisRevocationOptions o, SessionRegistry& to)
+            : pool(o.redis), bus(pool, std::move(o), [&to](const std::string& session) { to.Revoke(session); }) {}
+        RedisPool pool;
+        RedisRevocationBus bus;
+    };
+    auto& r = p.Own(std::make_unique<Revocations>(std::move(options), sessions));
+    p.ports.revocations = &r.bus;
+    // Without it a revoked session's sockets on other gateways close at their token's expiry instead.
+    p.readiness.push_back(Optional("session revocations", [&r] { return r.bus.Health(); }));
 }
 
 void InitKafkaProducer(Process& p) {

@@ -54,7 +54,8 @@ struct Gateway {
         : config(p.config()),
           jwt(JwtKey(config, p.ports.may_generate_jwt_key)),
           auth(p.Require(p.ports.users, "a user store", "gateway"),
-               p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time()),
+               p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time(),
+               p.Require(p.ports.sessions, "the login sessions", "gateway"), p.ports.revocations),
           rooms(p.Require(p.ports.rooms, "a room store", "gateway"), p.Require(p.ports.presence, "presence", "gateway"),
                 p.time()),
           chat(p.Require(p.ports.bus, "a message bus", "gateway"),
@@ -68,7 +69,8 @@ struct Gateway {
           api(auth, rooms, chat, store_pool, hash_pool),
           sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), *p.ports.presence,
                                                 user_messages, ChatMetrics::From(p.metrics)},
-                                store_pool, registry, caps, config.chat, WebSocketMetrics::From(p.metrics)},
+                                store_pool, registry, caps, *p.ports.sessions, config.chat,
+                                WebSocketMetrics::From(p.metrics)},
                   config.node_id) {}
 
     const Config& config;
@@ -94,6 +96,9 @@ void InitHub(Process& p) {
         "Time from a chat message's acceptance to its fan-out to this gateway's sockets (through Kafka in a cluster).",
         LatencyBuckets());
     p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage, delivery, p.time()));
+    // A revoked session is remembered as long as an access token issued before the revocation can be valid.
+    p.ports.sessions =
+        &p.Own(std::make_unique<SessionRegistry>(std::chrono::seconds(p.config().auth.access_token_ttl_s), p.time()));
 }
 
 void InitGateway(Process& p) {
@@ -103,6 +108,13 @@ void InitGateway(Process& p) {
     asio::thread_pool& store_pool = AddPool(front, c.worker_threads);
     asio::thread_pool& hash_pool = AddPool(front, c.auth.hash_threads);
     auto& g = p.Own(std::make_unique<Gateway>(p, store_pool, hash_pool));
+    try {
+        if (const std::size_t keyed = g.auth.BackfillNicknameKeys())
+            spdlog::info("auth: {} nicknames of before look-alike checks got their key", keyed);
+    } catch (const std::exception& e) {
+        // Retried at the next start; until then those users can still log in by their exact nickname.
+        spdlog::warn("auth: could not key the nicknames of existing users: {}", e.what());
+    }
 
     g.api.Register(g.router);
     AddProbeRoutes(g.router, store_pool, p.readiness);

@@ -21,7 +21,8 @@ const std::vector<Module>& Modules() {
         {"kafka-producer", InitKafkaProducer, "accepted messages go to the Kafka topic"},
         {"kafka-fanout", InitKafkaFanout, "every message of the topic feeds the gateway's hub"},
         {"kafka-persister", InitKafkaPersister, "the consumer group writes the topic to PostgreSQL and Redis"},
-        {"hub", InitHub, "the fan-out to this process's connections"},
+        {"redis-revocations", InitRedisRevocations, "revoked sessions reach every gateway through Redis pub/sub"},
+        {"hub", InitHub, "the fan-out to this process's connections, and its login sessions"},
         {"gateway", InitGateway, "the API, the room WebSockets and the web UI"},
         {"probes", InitProbes, "/healthz and /readyz alone (a role without the gateway)"},
     };
@@ -31,7 +32,7 @@ const std::vector<Module>& Modules() {
 const std::vector<Role>& Roles() {
     static const std::vector<Role> roles{
         {"all", {"sqlite", "memory", "hub", "memory-persister", "memory-fanout", "gateway"}},
-        {"websocket", {"postgres", "redis", "kafka-producer", "hub", "kafka-fanout", "gateway"}},
+        {"websocket", {"postgres", "redis", "kafka-producer", "hub", "kafka-fanout", "redis-revocations", "gateway"}},
         {"consumer", {"postgres", "redis", "kafka-persister", "probes"}},
     };
     return roles;

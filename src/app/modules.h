@@ -40,6 +40,7 @@ void InitRedis(Process& p);
 void InitKafkaProducer(Process& p);
 void InitKafkaFanout(Process& p);
 void InitKafkaPersister(Process& p);
+void InitRedisRevocations(Process& p);
 void InitHub(Process& p);
 void InitGateway(Process& p);
 void InitProbes(Process& p);

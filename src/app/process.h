@@ -15,6 +15,7 @@
 #include "http/probes.h"
 #include "metrics/metrics.h"
 #include "services/room_hub.h"
+#include "services/session_registry.h"
 
 namespace rooms {
 
@@ -30,7 +31,9 @@ struct Ports {
     HistoryCache* history = nullptr;
     RecentMessages* recent = nullptr;  // messages fanned out but not stored yet (distributed gateways)
     IdGenerator* ids = nullptr;
-    RoomHub* hub = nullptr;  // the gateway's fan-out to its connections
+    RoomHub* hub = nullptr;                // the gateway's fan-out to its connections
+    SessionRegistry* sessions = nullptr;   // revoked login sessions and the sockets of each live one (gateways)
+    RevocationBus* revocations = nullptr;  // tells the other gateways of a revoked session (distributed gateways)
     /// The in-process bus (role all): adds a sink that sees every accepted message, in the order sinks were added.
     std::function<void(MessageSink&)> subscribe;
     /// Whether the JWT key may be generated on first start (the embedded store: one process, its own key); the

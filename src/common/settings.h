@@ -58,6 +58,10 @@
       "file holding the HS256 key; empty: `<data_dir>/jwt.key`, generated with 256 random bits (mode 0600) by role `all`") \
     X(int, access_token_ttl_s, 900, Range(10, 24 * 3600), "access token lifetime") \
     X(int, refresh_token_ttl_s, 30 * 24 * 3600, Range(60, 365 * 24 * 3600), "refresh token lifetime (30 days)") \
+    X(int, refresh_reuse_grace_s, 5, Range(0, 300), \
+      "a spent refresh token presented again within this many seconds of its rotation gets a new pair of the same " \
+      "session instead of revoking it (Auth0's reuse interval; the seed's web UI sends each refresh twice); 0: " \
+      "every reuse revokes") \
     X(int, hash_threads, 2, Range(1, 64), "threads for Argon2id password hashing (19 MiB, t=2, p=1 each)")
 
 #define ROOMS_RATE_LIMIT_SETTINGS(X) \

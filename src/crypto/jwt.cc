@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "common/text.h"
@@ -83,6 +84,7 @@ std::string JwtCodec::Issue(const Principal& who, TimePoint now, std::chrono::se
     claims["nickname"] = who.nickname;
     claims["iat"] = iat;
     claims["exp"] = iat + ttl.count();
+    if (!who.session.empty()) claims["sid"] = who.session;
     std::string token = header + "." + Base64UrlEncode(json::serialize(claims));
     token += "." + Base64UrlEncode(Sign(key_, token));
     return token;
@@ -126,7 +128,13 @@ Result<Principal> JwtCodec::Verify(std::string_view token, TimePoint now) const 
     if (!user_id) return bad;
     const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     if (exp->as_int64() <= now_s) return Unauthenticated("token expired");
-    return Principal{*user_id, std::string(nickname->as_string())};
+    const json::value* sid = claims.if_contains("sid");
+    if (sid && !sid->is_string()) return bad;
+    Principal who{*user_id, std::string(nickname->as_string())};
+    if (sid) who.session = std::string(sid->as_string());
+    constexpr std::int64_t kYear9999 = 253'402'300'799;  // keeps the conversion to microseconds in range
+    who.expires_at = TimePoint(std::chrono::seconds(std::min(exp->as_int64(), kYear9999)));
+    return who;
 }
 
 }  // namespace rooms

@@ -8,7 +8,9 @@
 
 namespace rooms {
 
-/// HS256 JSON Web Tokens carrying the seed's claims: id (user id as a string), nickname, iat, exp.
+/// HS256 JSON Web Tokens carrying the seed's claims: id (user id as a string), nickname, iat, exp; and `sid`, the
+/// login session (refresh-token family) the token belongs to, so a revoked session's tokens can be refused and its
+/// sockets closed. Tokens without `sid` (issued before it existed) stay valid until their `exp`.
 /// Thread-safe (immutable after construction); HMAC only, never blocks.
 class JwtCodec {
   public:
@@ -17,7 +19,7 @@ class JwtCodec {
     std::string Issue(const Principal& who, TimePoint now, std::chrono::seconds ttl) const;
 
     /// Unauthenticated for a malformed token, an `alg` other than HS256, a bad signature, missing claims
-    /// or a token past its `exp`.
+    /// or a token past its `exp`. The Principal carries `sid` and `exp`.
     Result<Principal> Verify(std::string_view token, TimePoint now) const;
 
   private:

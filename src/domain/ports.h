@@ -25,10 +25,18 @@ using TokenHash = std::array<unsigned char, 32>;
 class UserStore {
   public:
     virtual ~UserStore() = default;
-    /// Conflict when the nickname is taken.
-    virtual Result<User> Create(std::string_view nickname, std::string_view password_hash, TimePoint now) = 0;
+    /// Conflict when the nickname, or its key (two nicknames that look alike share one: NicknameKey in
+    /// services/validation.h), is taken.
+    virtual Result<User> Create(std::string_view nickname, std::string_view nickname_key,
+                                std::string_view password_hash, TimePoint now) = 0;
+    /// Compares exactly.
     virtual std::optional<User> FindByNickname(std::string_view nickname) = 0;
+    virtual std::optional<User> FindByKey(std::string_view nickname_key) = 0;
     virtual std::optional<User> FindById(UserId id) = 0;
+    /// Users registered before nicknames had keys, id above `after_id`, by id, at most `limit`.
+    virtual std::vector<User> WithoutKey(UserId after_id, int limit) = 0;
+    /// Sets a user's key once; false when another user holds it already.
+    virtual bool SetKey(UserId id, std::string_view nickname_key) = 0;
 };
 
 enum class ConsumeStatus { kOk, kNotFound, kExpired, kAlreadyUsed, kRevoked };
@@ -37,6 +45,8 @@ struct ConsumedToken {
     ConsumeStatus status = ConsumeStatus::kNotFound;
     UserId user_id = 0;
     std::string family;
+    /// kAlreadyUsed: when the token was spent (nullopt for tokens spent before this was recorded).
+    std::optional<TimePoint> used_at;
 };
 
 /// Refresh tokens, stored by hash. Blocking; thread-safe.
@@ -44,12 +54,23 @@ class RefreshTokenStore {
   public:
     virtual ~RefreshTokenStore() = default;
     virtual void Insert(const TokenHash& hash, UserId user_id, std::string_view family, TimePoint expires_at) = 0;
-    /// Atomically marks the token used, reporting the state it was in. Only one caller ever gets kOk.
+    /// Atomically marks the token used at `now`, reporting the state it was in. Only one caller ever gets kOk.
     virtual ConsumedToken Consume(const TokenHash& hash, TimePoint now) = 0;
     /// Revokes every token of a family (one login session and all its rotations).
     virtual void RevokeFamily(std::string_view family) = 0;
     /// The family of a token, if it exists.
     virtual std::optional<std::string> FamilyOf(const TokenHash& hash) = 0;
+};
+
+/// Tells every gateway of the cluster that a session (a refresh-token family) was revoked, so each refuses its
+/// access tokens and closes its room sockets. Thread-safe.
+class RevocationBus {
+  public:
+    /// Receives every revocation published by any gateway (this one included), on the bus's thread; must not block.
+    using Handler = std::function<void(const std::string& session)>;
+    virtual ~RevocationBus() = default;
+    /// Blocks for a round trip; throws when the revocation could not be published.
+    virtual void Publish(std::string_view session) = 0;
 };
 
 /// Rooms. Blocking; thread-safe.

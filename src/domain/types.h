@@ -44,6 +44,10 @@ struct Message {
 struct Principal {
     UserId user_id = 0;
     std::string nickname;
+    /// The login session (refresh-token family) the token was issued for; empty for tokens without a `sid`.
+    std::string session = {};
+    /// When the access token expires (its `exp`); the epoch when unknown.
+    TimePoint expires_at = {};
 };
 
 inline constexpr std::string_view kJoinedContent = "joined the room";

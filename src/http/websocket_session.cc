@@ -54,7 +54,8 @@ WebSocketSession::WebSocketSession(Transport transport, WebSocketDeps deps, Prin
       chat_(deps.chat, room, std::move(who), std::move(connection_id)),
       client_ip_(std::move(client_ip)),
       queue_(static_cast<std::size_t>(deps.settings.send_queue_messages)),
-      timer_(transport_.get_executor()) {}
+      timer_(transport_.get_executor()),
+      token_timer_(transport_.get_executor()) {}
 
 asio::awaitable<bool> WebSocketSession::Handshake(Request request) {
     // Beast answers the upgrade (or refuses it with the HTTP error a client expects); the frames are ours after.
@@ -103,6 +104,22 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
         OpenCount(const OpenCount&) = delete;
         OpenCount& operator=(const OpenCount&) = delete;
     } counted(deps_.metrics.open);
+    const std::string& session = chat_.who().session;
+    if (!session.empty() && !deps_.sessions.Watch(session, self)) {
+        spdlog::info("ws {} room={} user={} refused: session revoked", client_ip_, room, user);
+        started_ = true;
+        CloseWith(WsCloseCode::kSessionEnded, "session revoked");
+        co_await ReadLoop();
+        timer_.cancel();
+        deps_.metrics.closes.With({{"code", CloseCodeLabel(close_code_)}}).Inc();
+        co_return;
+    }
+    struct Unwatch {
+        WebSocketSession& s;
+        ~Unwatch() {
+            if (!s.chat_.who().session.empty()) s.deps_.sessions.Unwatch(s.chat_.who().session, &s);
+        }
+    } unwatch{*this};
     spdlog::info("ws open {} room={} user={} conn={}", client_ip_, room, user, conn);
 
     try {
@@ -113,6 +130,7 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
             co_await RunBlocking(deps_.store_pool, [&] { chat_.Announce(); });
             started_ = true;
             ArmKeepAlive();
+            ArmTokenExpiry();
             Flush();  // what the hub queued meanwhile, and a close asked for meanwhile
             co_await ReadLoop();
         }
@@ -122,6 +140,7 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
 
     queue_.Close();
     timer_.cancel();
+    token_timer_.cancel();
     try {
         co_await RunBlocking(deps_.store_pool, [&] { chat_.Leave(); });
     } catch (const std::exception& e) {
@@ -267,6 +286,27 @@ void WebSocketSession::Cut() {
     if (cut_) return;
     cut_ = true;
     transport_.Close();
+}
+
+void WebSocketSession::ArmTokenExpiry() {
+    const TimePoint expires_at = chat_.who().expires_at;
+    if (expires_at == TimePoint{}) return;  // unknown: only a revocation ends the socket
+    const auto left = expires_at - std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now());
+    token_timer_.expires_after(std::max(left, decltype(left)::zero()));
+    token_timer_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+        if (ec) return;
+        spdlog::info("ws conn={} user={}: access token expired, closing", self->chat_.connection(),
+                     self->chat_.who().user_id);
+        self->CloseWith(WsCloseCode::kSessionEnded, "token expired");
+    });
+}
+
+void WebSocketSession::OnSessionRevoked() {
+    asio::post(transport_.get_executor(), [self = shared_from_this()] {
+        spdlog::info("ws conn={} user={}: session revoked, closing", self->chat_.connection(),
+                     self->chat_.who().user_id);
+        self->CloseWith(WsCloseCode::kSessionEnded, "session revoked");
+    });
 }
 
 void WebSocketSession::ArmKeepAlive() {

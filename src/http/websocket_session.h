@@ -16,6 +16,7 @@
 #include "metrics/metrics.h"
 #include "services/chat_session.h"
 #include "services/room_hub.h"
+#include "services/session_registry.h"
 
 namespace rooms {
 
@@ -38,6 +39,7 @@ struct WebSocketDeps {
     asio::thread_pool& store_pool;  // the blocking calls of ChatSession run here
     ConnectionRegistry& registry;
     ConnectionCaps& caps;          // connections per IP and per user
+    SessionRegistry& sessions;     // closes the sockets of a revoked login session
     const ChatSettings& settings;  // max_frame_bytes, send_queue_messages, ping_interval_s
     WebSocketMetrics metrics = {};
 };
@@ -48,7 +50,14 @@ struct WebSocketDeps {
 /// write, so a busy connection costs one system call per batch instead of one per frame (one message per frame on
 /// the wire all the same). Everything runs on the connection's strand; the hub only pushes to the SendQueue and
 /// posts one wake-up when the writer is idle. What the frames mean is ChatSession's business.
-class WebSocketSession : public HubMember, public Connection, public std::enable_shared_from_this<WebSocketSession> {
+///
+/// The socket lives only as long as its login session: it closes with 4001 (kSessionEnded) "token expired" when the
+/// access token it was opened with expires, and "session revoked" when the SessionRegistry reports the session
+/// revoked (a logout or a replayed refresh token, on any gateway).
+class WebSocketSession : public HubMember,
+                         public Connection,
+                         public SessionWatcher,
+                         public std::enable_shared_from_this<WebSocketSession> {
   public:
     WebSocketSession(Transport transport, WebSocketDeps deps, Principal who, RoomId room, ConnectionId connection_id,
                      std::string client_ip);
@@ -60,6 +69,7 @@ class WebSocketSession : public HubMember, public Connection, public std::enable
     void Discard(const std::unordered_set<MessageId>& ids) override { queue_.Discard(ids); }
     void Shutdown() override;
     void Abort() override;
+    void OnSessionRevoked() override;
 
   private:
     asio::awaitable<bool> Handshake(Request request);
@@ -78,6 +88,8 @@ class WebSocketSession : public HubMember, public Connection, public std::enable
     /// Half-closes once both close frames have passed (or the peer broke the protocol), so the peer sees the end.
     void FinishClosing();
     void Cut();
+    /// Closes with 4001 "token expired" at the access token's `exp`. Strand only.
+    void ArmTokenExpiry();
     void ArmKeepAlive();
     void OnKeepAlive();
     void SendError(std::string_view message);
@@ -87,7 +99,8 @@ class WebSocketSession : public HubMember, public Connection, public std::enable
     ChatSession chat_;
     const std::string client_ip_;
     SendQueue queue_;
-    asio::steady_timer timer_;  // keep-alive ticks while open, the closing deadline after
+    asio::steady_timer timer_;        // keep-alive ticks while open, the closing deadline after
+    asio::steady_timer token_timer_;  // the access token's expiry
 
     // Strand only.
     std::vector<OutboundFrame> batch_;  // taken from the queue for the next write

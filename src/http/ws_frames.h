@@ -30,6 +30,10 @@ enum class WsCloseCode : std::uint16_t {
     kPolicyViolation = 1008,
     kMessageTooBig = 1009,
     kInternalError = 1011,
+    /// Ours (RFC 6455 §7.4.2 leaves 4000-4999 to applications): the login session behind the socket ended, its
+    /// access token expired ("token expired") or its session was revoked ("session revoked"). A client refreshes
+    /// its tokens and reconnects; when the refresh fails, its user must log in again. docs/API.md.
+    kSessionEnded = 4001,
 };
 
 /// The longest frame header: 2 bytes, 8 of extended length (a server frame has no mask).

@@ -575,5 +575,67 @@ TEST(Cluster, KillGatewayDropsItsUsersFromClientsWithinPresenceTtl) {
     EXPECT_EQ(guard.Restore(), 0) << "cluster.sh start websocket-2";
 }
 
+// ---------------------------------------------------------------- 5. revoked sessions end on every gateway
+
+/// Reads until the connection ends; the last frame (with the server's close code and reason).
+WsClient::Frame ReadToClose(WsClient& ws, std::chrono::milliseconds timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+        if (left.count() <= 0) return {};
+        auto f = ws.Read(left);
+        if (!f.ok) return f;
+    }
+}
+
+TEST(Cluster, LogoutOnOneGatewayClosesTheSessionsSocketsOnBoth) {
+    LOAD_CONFIG(cfg);
+    Api gw1(cfg.gateways[0]), gw2(cfg.gateways[1]);
+    const User u = gw1.NewUser(RunTag() + "out");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = gw1.NewRoom(u, RunTag() + "logout");
+    ASSERT_FALSE(room.empty());
+    Member on1 = Join(cfg.gateways[0], room, u);
+    Member on2 = Join(cfg.gateways[1], room, u);
+    ASSERT_TRUE(on1.ws && on2.ws);
+
+    const auto start = SteadyClock::now();
+    ASSERT_EQ(gw1.Logout(u.refresh_token).status, 200);
+    const auto end2 = ReadToClose(*on2.ws, 5s);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
+    const auto end1 = ReadToClose(*on1.ws, 5s);
+    EXPECT_EQ(end2.close_code, 4001) << "the other gateway's socket: " << end2.Describe();
+    EXPECT_EQ(end2.close_reason, "session revoked") << end2.Describe();
+    EXPECT_EQ(end1.close_code, 4001) << "the logout's gateway's socket: " << end1.Describe();
+    EXPECT_EQ(gw2.ListRooms(u.access_token).status, 401) << "the other gateway refuses the session's token";
+    EXPECT_EQ(ConnectRoom(cfg.gateways[1], room, u.access_token)->handshake_status(), 401);
+    std::cout << "[cluster] logout on websocket-1 closed the session's socket on websocket-2 in " << took.count()
+              << " ms" << std::endl;
+}
+
+TEST(Cluster, RefreshReuseOnOneGatewayClosesTheSessionsSocketOnTheOther) {
+    LOAD_CONFIG(cfg);
+    Api gw1(cfg.gateways[0]), gw2(cfg.gateways[1]);
+    User u = gw1.NewUser(RunTag() + "reuse");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = gw1.NewRoom(u, RunTag() + "reuse");
+    ASSERT_FALSE(room.empty());
+    const auto rotated = gw1.Refresh(u.refresh_token);
+    ASSERT_EQ(rotated.status, 200) << rotated.Describe();
+    User current = u;
+    current.access_token = Str(rotated.Json(), "access_token");
+    Member on2 = Join(cfg.gateways[1], room, current);
+    ASSERT_TRUE(on2.ws);
+    // A second use within the reuse grace (5 s) is the client's own repeat: nothing ends.
+    ASSERT_EQ(gw2.Refresh(u.refresh_token).status, 200);
+    EXPECT_TRUE(SendAndAwaitEcho(*on2.ws, current, RunTag() + "-still-open"));
+
+    std::this_thread::sleep_for(5500ms);  // past auth.refresh_reuse_grace_s
+    EXPECT_EQ(gw1.Refresh(u.refresh_token).status, 401);
+    const auto end = ReadToClose(*on2.ws, 5s);
+    EXPECT_EQ(end.close_code, 4001) << end.Describe();
+    EXPECT_EQ(end.close_reason, "session revoked") << end.Describe();
+}
+
 }  // namespace
 }  // namespace rooms_cluster

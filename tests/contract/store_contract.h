@@ -10,6 +10,8 @@
 //         UserStore& users(); RefreshTokenStore& tokens(); RoomStore& rooms(); MessageStore& messages();
 //         /// A second handle on the same data, as a second server instance would hold (may be the same object).
 //         RefreshTokenStore& other_tokens();
+//         /// A user as registered before nicknames had keys (nickname_key NULL); returns its id.
+//         UserId CreateWithoutKey(const std::string& nickname);
 //     };
 //     INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Types<SqliteBackend>);
 
@@ -150,13 +152,13 @@ TYPED_TEST_P(StoreContract, Rooms) {
 }
 
 TYPED_TEST_P(StoreContract, Users) {
-    auto alice = this->users().Create("alice", "hash-a", FixedTime());
+    auto alice = this->users().Create("alice", "key-alice", "hash-a", FixedTime());
     ASSERT_TRUE(alice.ok());
     EXPECT_GT(alice->id, 0);
-    auto dup = this->users().Create("alice", "hash-b", FixedTime());
+    auto dup = this->users().Create("alice", "key-other", "hash-b", FixedTime());
     ASSERT_FALSE(dup.ok());
     EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
-    auto bob = this->users().Create("Alice", "hash-c", FixedTime());  // nicknames are compared exactly
+    auto bob = this->users().Create("Alice", "key-bob", "hash-c", FixedTime());  // nicknames are compared exactly
     ASSERT_TRUE(bob.ok());
     EXPECT_NE(bob->id, alice->id);
 
@@ -167,16 +169,47 @@ TYPED_TEST_P(StoreContract, Users) {
     EXPECT_EQ(by_id->time_created, FixedTime());
     EXPECT_EQ(this->users().FindByNickname("alice")->id, alice->id);
     EXPECT_EQ(this->users().FindByNickname("Alice")->id, bob->id);
+    EXPECT_EQ(this->users().FindByKey("key-bob")->id, bob->id);
+    EXPECT_FALSE(this->users().FindByKey("key-other").has_value());
     EXPECT_FALSE(this->users().FindByNickname("carol").has_value());
     EXPECT_FALSE(this->users().FindById(9999).has_value());
     // Values travel as parameters: SQL in a nickname is just text.
     const std::string tricky = "x'); DROP TABLE users; --";
-    ASSERT_TRUE(this->users().Create(tricky, "h", FixedTime()).ok());
+    ASSERT_TRUE(this->users().Create(tricky, tricky, "h", FixedTime()).ok());
     EXPECT_EQ(this->users().FindByNickname(tricky)->nickname, tricky);
 }
 
+TYPED_TEST_P(StoreContract, NicknameKeysAreUnique) {
+    ASSERT_TRUE(this->users().Create("Alice", "alice", "h", FixedTime()).ok());
+    auto twin = this->users().Create("alice", "alice", "h", FixedTime());
+    ASSERT_FALSE(twin.ok()) << "a second user with the same key";
+    EXPECT_EQ(twin.error().code, ErrorCode::kConflict);
+    EXPECT_TRUE(this->users().WithoutKey(0, 10).empty()) << "every user created with a key has one";
+}
+
+TYPED_TEST_P(StoreContract, UsersOfBeforeKeysAreKeyedOnce) {
+    // Users registered before keys existed have none: the backfill lists them by id and sets each once.
+    auto first = this->backend_.CreateWithoutKey("Alice");
+    auto second = this->backend_.CreateWithoutKey("alice");
+    auto third = this->backend_.CreateWithoutKey("bob");
+    const auto pending = this->users().WithoutKey(0, 10);
+    ASSERT_EQ(pending.size(), 3u);
+    EXPECT_EQ(pending[0].id, first);
+    EXPECT_EQ(pending[2].id, third);
+    EXPECT_EQ(this->users().WithoutKey(first, 1).at(0).id, second) << "after_id and limit page through them";
+
+    EXPECT_TRUE(this->users().SetKey(first, "alice"));
+    EXPECT_FALSE(this->users().SetKey(second, "alice")) << "the key is held by the first";
+    EXPECT_TRUE(this->users().SetKey(third, "bob"));
+    EXPECT_EQ(this->users().FindByKey("alice")->id, first);
+    const auto left = this->users().WithoutKey(0, 10);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].id, second);
+    EXPECT_EQ(this->users().FindByNickname("alice")->id, second) << "it keeps its name";
+}
+
 TYPED_TEST_P(StoreContract, RefreshTokenStates) {
-    const auto user = this->users().Create("alice", "hash", FixedTime());
+    const auto user = this->users().Create("alice", "alice", "hash", FixedTime());
     ASSERT_TRUE(user.ok());
     RefreshTokenStore& tokens = this->tokens();
     const auto now = FixedTime();
@@ -195,10 +228,13 @@ TYPED_TEST_P(StoreContract, RefreshTokenStates) {
     EXPECT_EQ(first.status, ConsumeStatus::kOk);
     EXPECT_EQ(first.user_id, user->id);
     EXPECT_EQ(first.family, "fam-1");
-    const auto second = tokens.Consume(live, now);
+    EXPECT_FALSE(first.used_at.has_value());
+    const auto second = tokens.Consume(live, now + std::chrono::seconds(3));
     EXPECT_EQ(second.status, ConsumeStatus::kAlreadyUsed);
     EXPECT_EQ(second.family, "fam-1");
     EXPECT_EQ(second.user_id, user->id);
+    ASSERT_TRUE(second.used_at.has_value()) << "a spent token tells when it was spent (the reuse grace)";
+    EXPECT_EQ(*second.used_at, now) << "the first spend, not the later attempt";
 
     tokens.RevokeFamily("fam-1");
     tokens.RevokeFamily("fam-1");  // idempotent
@@ -209,7 +245,7 @@ TYPED_TEST_P(StoreContract, RefreshTokenStates) {
 }
 
 TYPED_TEST_P(StoreContract, TokenExpiresAtItsInstant) {
-    const auto user = this->users().Create("alice", "hash", FixedTime());
+    const auto user = this->users().Create("alice", "alice", "hash", FixedTime());
     ASSERT_TRUE(user.ok());
     const TokenHash edge = Sha256("edge");
     this->tokens().Insert(edge, user->id, "fam", FixedTime());
@@ -219,7 +255,7 @@ TYPED_TEST_P(StoreContract, TokenExpiresAtItsInstant) {
 }
 
 TYPED_TEST_P(StoreContract, OnlyOneConcurrentConsumeWins) {
-    const auto user = this->users().Create("alice", "hash", FixedTime());
+    const auto user = this->users().Create("alice", "alice", "hash", FixedTime());
     ASSERT_TRUE(user.ok());
     constexpr int kThreads = 8;
     for (int round = 0; round < 5; ++round) {
@@ -246,6 +282,7 @@ TYPED_TEST_P(StoreContract, OnlyOneConcurrentConsumeWins) {
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertIsIdempotent, RoundTripsEveryField, PagesNewestFirstWithBefore,
                             OrderIsAcceptanceOrderNotIdOrder, UnknownBeforeIsNotFound, EmptyStore, Rooms, Users,
-                            RefreshTokenStates, TokenExpiresAtItsInstant, OnlyOneConcurrentConsumeWins);
+                            NicknameKeysAreUnique, UsersOfBeforeKeysAreKeyedOnce, RefreshTokenStates,
+                            TokenExpiresAtItsInstant, OnlyOneConcurrentConsumeWins);
 
 }  // namespace rooms::contract

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "test_util.h"
 
@@ -223,6 +224,8 @@ TEST_P(HttpApiTest, RefreshRotatesTheTokens) {
     auto rooms = api().ListRooms(access2);
     EXPECT_EQ(rooms.status, 200) << "the new access token works: " << rooms.Describe();
 
+    // The old refresh token stops working once the reuse grace (auth.refresh_reuse_grace_s) is over.
+    std::this_thread::sleep_for(PastTheReuseGrace());
     auto old = api().Refresh(u.refresh_token);
     EXPECT_EQ(old.status, 401) << "the old refresh token stops working: " << old.Describe();
     EXPECT_EQ(ErrorBodyProblem(old), "");
@@ -239,6 +242,7 @@ TEST_P(HttpApiTest, RefreshReuseRevokesTheSession) {
     ASSERT_EQ(r2.status, 200) << r2.Describe();
     const std::string refresh2 = Str(r2.Json(), "refresh_token");
 
+    std::this_thread::sleep_for(PastTheReuseGrace());
     auto reuse = api().Refresh(u.refresh_token);
     EXPECT_EQ(reuse.status, 401) << "reusing a used refresh token: " << reuse.Describe();
     auto newer = api().Refresh(refresh2);

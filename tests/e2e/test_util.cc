@@ -30,6 +30,8 @@ std::int64_t ExpectedAccessTokenTtl() {
     return External() && ttl && *ttl ? std::stoll(ttl) : 900;
 }
 
+std::chrono::milliseconds PastTheReuseGrace() { return std::chrono::milliseconds(External() ? 5500 : 1500); }
+
 std::string Unique(const std::string& prefix) {
     static std::atomic<int> counter{0};
     static const std::string run = [] {

@@ -199,10 +199,15 @@ class SharedServerTest : public Base {
 /// tests start, $ROOMS_E2E_ACCESS_TOKEN_TTL_S for an external one.
 std::int64_t ExpectedAccessTokenTtl();
 
+/// How long to wait after a refresh before the spent token counts as replayed: past auth.refresh_reuse_grace_s,
+/// which is 1 s on the servers the tests start (NoRateLimit) and the default 5 s on an external one.
+std::chrono::milliseconds PastTheReuseGrace();
+
 /// Environment of a server with the rate limit off (tests that register many users).
 inline std::map<std::string, std::string> NoRateLimit(std::map<std::string, std::string> extra = {}) {
     extra["ROOMS_RATE_LIMIT_RPS"] = "0";
-    extra["ROOMS_CHAT_USER_MESSAGES_PER_S"] = "0";  // tests send hundreds of messages at once
+    extra["ROOMS_CHAT_USER_MESSAGES_PER_S"] = "0";               // tests send hundreds of messages at once
+    extra.try_emplace("ROOMS_AUTH_REFRESH_REUSE_GRACE_S", "1");  // keeps the replay tests short (PastTheReuseGrace)
     return extra;
 }
 

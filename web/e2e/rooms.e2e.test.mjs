@@ -253,6 +253,18 @@ describe(`Rooms web UI at ${BASE_URL}`, { timeout: 600_000 }, () => {
     assertNoConsoleErrors(c);
   });
 
+  test('registering a look-alike of a taken nickname says why', T, async () => {
+    const c = await ctx();
+    c.allow((e) => /status of 409/.test(e.text) && e.url.endsWith('/api/user/register'));
+    const page = await c.newPage();
+    await page.goto('/register');
+    await page.getByLabel('Nickname').fill(ann.nick.toUpperCase());
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByTestId('auth-error').getByText(/looks like the nickname of an existing user/).waitFor();
+    assertNoConsoleErrors(c);
+  });
+
   test('load older messages through scroll-back, keeping the view in place', { timeout: 120_000 }, async () => {
     const c = await ctx();
     const page = await c.newPage();

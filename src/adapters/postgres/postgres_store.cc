@@ -21,8 +21,16 @@ bool IsDataRefusal(std::string_view sqlstate) { return sqlstate.starts_with("22"
 
 // ---- Statements: prepared once per connection, values always as parameters. ----
 
-constexpr Statement kInsertUser{
-    "rooms_insert_user", "INSERT INTO users (nickname, password_hash, time_created) VALUES ($1, $2, $3) RETURNING id"};
+constexpr Statement kInsertUser{"rooms_insert_user",
+                                "INSERT INTO users (nickname, nickname_key, password_hash, time_created) "
+                                "VALUES ($1, $2, $3, $4) RETURNING id"};
+constexpr Statement kUserByKey{"rooms_user_by_key",
+                               "SELECT id, nickname, password_hash, time_created FROM users WHERE nickname_key = $1"};
+constexpr Statement kUsersWithoutKey{"rooms_users_without_key",
+                                     "SELECT id, nickname, password_hash, time_created FROM users "
+                                     "WHERE nickname_key IS NULL AND id > $1 ORDER BY id LIMIT $2"};
+constexpr Statement kSetUserKey{"rooms_set_user_key",
+                                "UPDATE users SET nickname_key = $2 WHERE id = $1 AND nickname_key IS NULL"};
 constexpr Statement kUserByNickname{"rooms_user_by_nickname",
                                     "SELECT id, nickname, password_hash, time_created FROM users WHERE nickname = $1"};
 constexpr Statement kUserById{"rooms_user_by_id",
@@ -36,10 +44,12 @@ constexpr Statement kInsertToken{
 constexpr Statement kConsumeToken{
     "rooms_consume_token",
     "UPDATE refresh_tokens AS t "
-    "SET used = t.used OR (NOT prev.revoked AND prev.expires_at > $2) "
-    "FROM (SELECT token_hash, used, revoked, expires_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE) AS prev "
+    "SET used = t.used OR (NOT prev.revoked AND prev.expires_at > $2), "
+    "    used_at = CASE WHEN NOT prev.used AND NOT prev.revoked AND prev.expires_at > $2 THEN $2 ELSE t.used_at END "
+    "FROM (SELECT token_hash, used, revoked, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE) "
+    "     AS prev "
     "WHERE t.token_hash = prev.token_hash "
-    "RETURNING t.user_id, t.family, prev.used, prev.revoked, prev.expires_at > $2"};
+    "RETURNING t.user_id, t.family, prev.used, prev.revoked, prev.expires_at > $2, prev.used_at"};
 constexpr Statement kRevokeFamily{"rooms_revoke_family",
                                   "UPDATE refresh_tokens SET revoked = true WHERE family = $1 AND NOT revoked"};
 constexpr Statement kFamilyOf{"rooms_family_of", "SELECT family FROM refresh_tokens WHERE token_hash = $1"};
@@ -117,8 +127,9 @@ std::optional<User> FindUser(PgPool& pool, const Statement& statement, const Par
 
 // ---- Users ----
 
-Result<User> PgUserStore::Create(std::string_view nickname, std::string_view password_hash, TimePoint now) {
-    const auto params = Params().Text(nickname).Text(password_hash).Timestamptz(now);
+Result<User> PgUserStore::Create(std::string_view nickname, std::string_view nickname_key,
+                                 std::string_view password_hash, TimePoint now) {
+    const auto params = Params().Text(nickname).Text(nickname_key).Text(password_hash).Timestamptz(now);
     try {
         return pg::Run(pool_, Retry::kNever, [&](Connection& c) -> Result<User> {
             const pg::Result r = c.Execute(kInsertUser, params);
@@ -134,7 +145,36 @@ std::optional<User> PgUserStore::FindByNickname(std::string_view nickname) {
     return FindUser(pool_, kUserByNickname, Params().Text(nickname));
 }
 
+std::optional<User> PgUserStore::FindByKey(std::string_view nickname_key) {
+    return FindUser(pool_, kUserByKey, Params().Text(nickname_key));
+}
+
 std::optional<User> PgUserStore::FindById(UserId id) { return FindUser(pool_, kUserById, Params().Int8(id)); }
+
+std::vector<User> PgUserStore::WithoutKey(UserId after_id, int limit) {
+    const auto params = Params().Int8(after_id).Int8(limit);
+    return pg::Run(pool_, Retry::kOnceWhenConnectionLost, [&](Connection& c) {
+        const pg::Result r = c.Execute(kUsersWithoutKey, params);
+        std::vector<User> out;
+        out.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) out.push_back(ReadUser(r, i));
+        return out;
+    });
+}
+
+bool PgUserStore::SetKey(UserId id, std::string_view nickname_key) {
+    const auto params = Params().Int8(id).Text(nickname_key);
+    try {
+        // Sets the key only where none is: running it twice changes nothing.
+        return pg::Run(pool_, Retry::kOnceWhenConnectionLost, [&](Connection& c) {
+            c.Execute(kSetUserKey, params);
+            return true;
+        });
+    } catch (const PgError& e) {
+        if (e.sqlstate() == kUniqueViolation) return false;
+        throw;
+    }
+}
 
 // ---- Refresh tokens ----
 
@@ -156,6 +196,7 @@ ConsumedToken PgRefreshTokenStore::Consume(const TokenHash& hash, TimePoint now)
             out.status = ConsumeStatus::kRevoked;
         } else if (was_used) {
             out.status = ConsumeStatus::kAlreadyUsed;
+            if (!r.IsNull(0, 5)) out.used_at = r.Time(0, 5);
         } else if (!live) {
             out.status = ConsumeStatus::kExpired;
         } else {

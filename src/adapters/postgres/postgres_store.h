@@ -18,10 +18,14 @@ class PgUserStore : public UserStore {
   public:
     /// `pool` must outlive the store.
     explicit PgUserStore(PgPool& pool) : pool_(pool) {}
-    /// Conflict when the nickname is taken (nicknames compare exactly, case included).
-    Result<User> Create(std::string_view nickname, std::string_view password_hash, TimePoint now) override;
+    /// Conflict when the nickname (compared exactly) or the key is taken.
+    Result<User> Create(std::string_view nickname, std::string_view nickname_key, std::string_view password_hash,
+                        TimePoint now) override;
     std::optional<User> FindByNickname(std::string_view nickname) override;
+    std::optional<User> FindByKey(std::string_view nickname_key) override;
     std::optional<User> FindById(UserId id) override;
+    std::vector<User> WithoutKey(UserId after_id, int limit) override;
+    bool SetKey(UserId id, std::string_view nickname_key) override;
 
   private:
     PgPool& pool_;

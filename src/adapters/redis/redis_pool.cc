@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -256,6 +257,22 @@ RedisReply RedisConnection::Command(std::vector<std::string> args) {
     errno = 0;
     void* raw = redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data());
     if (raw == nullptr) FailFromContext(args.empty() ? "a command" : args[0]);
+    ReplyPtr reply(raw);
+    return Convert(*static_cast<redisReply*>(raw));
+}
+
+std::optional<RedisReply> RedisConnection::Receive(std::chrono::milliseconds wait) {
+    if (context_ == nullptr) throw RedisError(RedisError::Kind::kIo, "Redis at " + address_ + ": not subscribed");
+    void* raw = nullptr;
+    // A reply may be buffered already (several arrived in one read).
+    if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) FailFromContext("a subscription");
+    if (raw == nullptr) {
+        pollfd ready{context_->fd, POLLIN, 0};
+        const int n = poll(&ready, 1, static_cast<int>(wait.count()));
+        if (n == 0 || (n < 0 && errno == EINTR)) return std::nullopt;
+        errno = 0;
+        if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) FailFromContext("a subscription");
+    }
     ReplyPtr reply(raw);
     return Convert(*static_cast<redisReply*>(raw));
 }

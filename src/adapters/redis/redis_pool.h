@@ -109,6 +109,10 @@ class RedisConnection {
     /// know are resent as EVAL.
     std::vector<RedisReply> Pipeline(std::span<const RedisCommand> commands);
 
+    /// For a connection in subscribe mode (after SUBSCRIBE): the next pushed message, or nullopt when none came
+    /// within `wait`. Throws RedisError when the connection broke.
+    std::optional<RedisReply> Receive(std::chrono::milliseconds wait);
+
     bool IsConnected() const { return context_ != nullptr; }
     /// Closes the connection; the next command opens a new one.
     void Disconnect();

@@ -44,6 +44,13 @@ const char* const kMigrations[] = {
     );
     CREATE INDEX refresh_tokens_family ON refresh_tokens(family);
     )sql",
+    // Look-alike nicknames share a key (NicknameKey); users of before have none until the gateway backfills it.
+    // Refresh tokens remember when they were spent, for the reuse grace.
+    R"sql(
+    ALTER TABLE users ADD COLUMN nickname_key TEXT;
+    CREATE UNIQUE INDEX users_nickname_key_key ON users(nickname_key);
+    ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER;
+    )sql",
 };
 
 [[noreturn]] void Fail(sqlite3* db, const char* what) {
@@ -100,6 +107,7 @@ class Stmt {
         sqlite3_clear_bindings(s_);
     }
     std::int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
+    bool IsNull(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
     std::string Text(int col) {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
         return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
@@ -184,10 +192,11 @@ std::optional<std::string> SqliteDatabase::Health() {
     return "SQLite does not answer";
 }
 
-Result<User> SqliteUserStore::Create(std::string_view nickname, std::string_view password_hash, TimePoint now) {
+Result<User> SqliteUserStore::Create(std::string_view nickname, std::string_view nickname_key,
+                                     std::string_view password_hash, TimePoint now) {
     return db_.With([&](sqlite3* db) -> Result<User> {
-        Stmt s(db, "INSERT INTO users(nickname, password_hash, time_created) VALUES(?, ?, ?)");
-        s.Bind(1, nickname).Bind(2, password_hash).Bind(3, Micros(now));
+        Stmt s(db, "INSERT INTO users(nickname, nickname_key, password_hash, time_created) VALUES(?, ?, ?, ?)");
+        s.Bind(1, nickname).Bind(2, nickname_key).Bind(3, password_hash).Bind(4, Micros(now));
         const int rc = s.Run();
         if (rc == SQLITE_CONSTRAINT) return Conflict("nickname is already taken");
         if (rc != SQLITE_DONE) Fail(db, "insert user");
@@ -201,6 +210,38 @@ std::optional<User> SqliteUserStore::FindByNickname(std::string_view nickname) {
         s.Bind(1, nickname);
         if (!s.Step()) return std::nullopt;
         return User{s.Int(0), s.Text(1), s.Text(2), FromMicros(s.Int(3))};
+    });
+}
+
+std::optional<User> SqliteUserStore::FindByKey(std::string_view nickname_key) {
+    return db_.With([&](sqlite3* db) -> std::optional<User> {
+        Stmt s(db, "SELECT id, nickname, password_hash, time_created FROM users WHERE nickname_key = ?");
+        s.Bind(1, nickname_key);
+        if (!s.Step()) return std::nullopt;
+        return User{s.Int(0), s.Text(1), s.Text(2), FromMicros(s.Int(3))};
+    });
+}
+
+std::vector<User> SqliteUserStore::WithoutKey(UserId after_id, int limit) {
+    return db_.With([&](sqlite3* db) {
+        std::vector<User> out;
+        Stmt s(db,
+               "SELECT id, nickname, password_hash, time_created FROM users WHERE nickname_key IS NULL AND id > ? "
+               "ORDER BY id LIMIT ?");
+        s.Bind(1, after_id).Bind(2, limit);
+        while (s.Step()) out.push_back(User{s.Int(0), s.Text(1), s.Text(2), FromMicros(s.Int(3))});
+        return out;
+    });
+}
+
+bool SqliteUserStore::SetKey(UserId id, std::string_view nickname_key) {
+    return db_.With([&](sqlite3* db) {
+        Stmt s(db, "UPDATE users SET nickname_key = ? WHERE id = ? AND nickname_key IS NULL");
+        s.Bind(1, nickname_key).Bind(2, id);
+        const int rc = s.Run();
+        if (rc == SQLITE_CONSTRAINT) return false;
+        if (rc != SQLITE_DONE) Fail(db, "set nickname key");
+        return true;
     });
 }
 
@@ -226,7 +267,8 @@ ConsumedToken SqliteRefreshTokenStore::Consume(const TokenHash& hash, TimePoint 
     return db_.With([&](sqlite3* db) {
         Transaction tx(db);
         ConsumedToken out;
-        Stmt s(db, "SELECT user_id, family, expires_at, used, revoked FROM refresh_tokens WHERE token_hash = ?");
+        Stmt s(db,
+               "SELECT user_id, family, expires_at, used, revoked, used_at FROM refresh_tokens WHERE token_hash = ?");
         s.Bind(1, hash);
         if (!s.Step()) return out;
         out.user_id = s.Int(0);
@@ -235,12 +277,13 @@ ConsumedToken SqliteRefreshTokenStore::Consume(const TokenHash& hash, TimePoint 
             out.status = ConsumeStatus::kRevoked;
         } else if (s.Int(3) != 0) {
             out.status = ConsumeStatus::kAlreadyUsed;
+            if (!s.IsNull(5)) out.used_at = FromMicros(s.Int(5));
         } else if (s.Int(2) <= Micros(now)) {
             out.status = ConsumeStatus::kExpired;
         } else {
             out.status = ConsumeStatus::kOk;
-            Stmt u(db, "UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?");
-            u.Bind(1, hash);
+            Stmt u(db, "UPDATE refresh_tokens SET used = 1, used_at = ? WHERE token_hash = ?");
+            u.Bind(1, Micros(now)).Bind(2, hash);
             if (u.Run() != SQLITE_DONE) Fail(db, "consume refresh token");
         }
         tx.Commit();

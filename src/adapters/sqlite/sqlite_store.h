@@ -45,9 +45,13 @@ class SqliteDatabase {
 class SqliteUserStore : public UserStore {
   public:
     explicit SqliteUserStore(SqliteDatabase& db) : db_(db) {}
-    Result<User> Create(std::string_view nickname, std::string_view password_hash, TimePoint now) override;
+    Result<User> Create(std::string_view nickname, std::string_view nickname_key, std::string_view password_hash,
+                        TimePoint now) override;
     std::optional<User> FindByNickname(std::string_view nickname) override;
+    std::optional<User> FindByKey(std::string_view nickname_key) override;
     std::optional<User> FindById(UserId id) override;
+    std::vector<User> WithoutKey(UserId after_id, int limit) override;
+    bool SetKey(UserId id, std::string_view nickname_key) override;
 
   private:
     SqliteDatabase& db_;

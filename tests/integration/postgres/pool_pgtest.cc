@@ -41,7 +41,7 @@ TEST_F(PgPoolTest, ReconnectsAfterTheServerClosedItsConnections) {
     ASSERT_TRUE(Backends().empty());
 
     // The next calls work, writes included (the broken connection is noticed before the statement is sent).
-    const auto user = users_->Create("after-terminate", "hash", FixedTime());
+    const auto user = users_->Create("after-terminate", "after-terminate", "hash", FixedTime());
     ASSERT_TRUE(user.ok()) << user.error().message;
     EXPECT_EQ(rooms_->List().size(), 1u);
     EXPECT_EQ(rooms_->Find(room.id)->name, "before");

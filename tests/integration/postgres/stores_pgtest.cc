@@ -32,6 +32,11 @@ struct PgBackend : PgStoreTest {
     RoomStore& rooms() { return *rooms_; }
     MessageStore& messages() { return *messages_; }
     RefreshTokenStore& other_tokens() { return *other_tokens_; }
+    UserId CreateWithoutKey(const std::string& nickname) {
+        return std::stoll(admin_->Scalar(
+            "INSERT INTO " + Quote(schema_) + ".users (nickname, password_hash) VALUES ($1, 'h') RETURNING id",
+            {nickname}));
+    }
 
     std::unique_ptr<PgPool> other_pool_;
     std::unique_ptr<PgRefreshTokenStore> other_tokens_;
@@ -96,7 +101,7 @@ TEST_F(PgStoresTest, TimesKeepMicrosecondsOnBothSidesOf2000) {
     EXPECT_EQ(admin_->Scalar("SELECT to_char(time_created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM " +
                              Quote(schema_) + ".messages WHERE id = 1"),
               "1999-12-31 23:59:59.999999");
-    const auto user = users_->Create("timely", "hash", before_2000);
+    const auto user = users_->Create("timely", "timely", "hash", before_2000);
     ASSERT_TRUE(user.ok());
     EXPECT_EQ(users_->FindById(user->id)->time_created, before_2000);
 }
@@ -249,7 +254,7 @@ TEST_F(PgStoresTest, ConcurrentRegistrationsOfOneNicknameGiveOneUser) {
     for (int i = 0; i < kThreads; ++i) {
         threads.emplace_back([&] {
             start.arrive_and_wait();
-            const auto r = users_->Create("popular", "hash", FixedTime());
+            const auto r = users_->Create("popular", "popular", "hash", FixedTime());
             if (r.ok()) ++ok;
             if (!r.ok() && r.error().code == ErrorCode::kConflict) ++conflict;
         });

@@ -203,6 +203,93 @@ TEST(ValidationTest, NicknameMustBeUtf8) {
     ExpectInvalid(ValidateNickname("ab\x80\x80\x80"), "nickname", "UTF-8");
 }
 
+// Item 9 of issue 12: every variant that registered as a new user before.
+TEST(ValidationTest, LookAlikeNicknamesShareOneKey) {
+    const std::string key = NicknameKey("Alice");
+    EXPECT_FALSE(key.empty());
+    const std::pair<std::string, std::string> same[] = {
+        {"alice", "lower case"},
+        {"ALICE", "upper case"},
+        {"\xD0\x90lice", "Cyrillic capital A (U+0410)"},
+        {"\xD0\xB0lice", "Cyrillic small a (U+0430)"},
+        {"\xEF\xBC\xA1lice", "fullwidth A (U+FF21)"},
+        {"\xEF\xBC\xA1\xEF\xBD\x8C\xEF\xBD\x89\xEF\xBD\x83\xEF\xBD\x85", "all fullwidth"},
+        {"A\xE2\x80\x8Blice", "with a zero-width space (also refused by NormalizeNickname)"},
+    };
+    for (const auto& [variant, what] : same) {
+        SCOPED_TRACE(what);
+        EXPECT_EQ(NicknameKey(variant), key);
+    }
+    EXPECT_EQ(NicknameKey("Zoe\xCC\x88"), NicknameKey("Zo\xC3\xAB")) << "NFD and NFC";
+    EXPECT_NE(NicknameKey("Alicia"), key);
+    EXPECT_NE(NicknameKey("Bob"), key);
+}
+
+TEST(ValidationTest, NormalizeNicknameGivesTheNfcFormAndItsKey) {
+    auto n = NormalizeNickname("Zoe\xCC\x88");
+    ASSERT_TRUE(n.ok()) << n.error().message;
+    EXPECT_EQ(n->text, "Zo\xC3\xAB");
+    EXPECT_EQ(n->key, NicknameKey("zo\xC3\xAB"));
+    // Length counts the NFC form: 3 code points in NFC, 4 in NFD.
+    EXPECT_TRUE(NormalizeNickname("Zoe\xCC\x88").ok());
+    EXPECT_TRUE(NormalizeNickname(Repeat("e\xCC\x81", 50)).ok()) << "50 code points once composed";
+    // Inner spaces and emoji with a variation selector are fine.
+    EXPECT_TRUE(NormalizeNickname("Mary Ann").ok());
+    EXPECT_TRUE(NormalizeNickname("\xE2\x9D\xA4\xEF\xB8\x8F\xE2\x9D\xA4\xEF\xB8\x8F\xE2\x9D\xA4").ok());
+}
+
+TEST(ValidationTest, NicknameMustNotHideCharacters) {
+    const std::pair<std::string, std::string> hidden[] = {
+        {"Alice\xE2\x80\x8B", "U+200B"},  // zero-width space
+        {"Al\xE2\x80\x8Dice", "U+200D"},  // zero-width joiner
+        {"\xE2\x80\xAE"
+         "Alice",
+         "U+202E"},                       // right-to-left override
+        {"Alice\xE2\x81\xA6", "U+2066"},  // left-to-right isolate
+        {"Ali\xE2\x80\x8F"
+         "ce",
+         "U+200F"},  // right-to-left mark
+        {"Ali\xC2\xAD"
+         "ce",
+         "U+00AD"},  // soft hyphen
+        {"\xEF\xBB\xBF"
+         "Alice",
+         "U+FEFF"},  // byte order mark
+        {"Ali\xE3\x85\xA4"
+         "ce",
+         "U+3164"},  // Hangul filler (default-ignorable, a letter by category)
+        {"Ali\xEE\x80\x80"
+         "ce",
+         "U+E000"},  // private use
+        {"Ali\xCD\xB8"
+         "ce",
+         "U+0378"},  // unassigned
+        {"Ali\xE2\x80\xA8"
+         "ce",
+         "U+2028"},  // line separator
+    };
+    for (const auto& [nickname, cp] : hidden) {
+        SCOPED_TRACE(cp);
+        auto n = NormalizeNickname(nickname);
+        ASSERT_FALSE(n.ok()) << "accepted";
+        EXPECT_EQ(n.error().code, ErrorCode::kInvalidArgument);
+        EXPECT_NE(n.error().message.find("nickname must not contain invisible, control or bidirectional characters"),
+                  std::string::npos)
+            << n.error().message;
+        EXPECT_NE(n.error().message.find(cp), std::string::npos) << n.error().message;
+    }
+}
+
+TEST(ValidationTest, NicknameMustNotStartOrEndWithSpace) {
+    for (const std::string& s : {std::string(" Alice"), std::string("Alice "),
+                                 std::string("\xC2\xA0"
+                                             "Alice"),
+                                 std::string("Alice\xE3\x80\x80")}) {
+        SCOPED_TRACE(::testing::PrintToString(s));
+        ExpectInvalid(ValidateNickname(s), "nickname", "start or end with a space");
+    }
+}
+
 TEST(ValidationTest, PasswordLength) {
     ExpectValid(ValidatePassword("12345678"));
     ExpectValid(ValidatePassword(std::string(128, 'p')));

@@ -1,6 +1,7 @@
 #include "services/auth_service.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "crypto/jwt.h"
 #include "crypto/secrets.h"
+#include "support/simulated_time.h"
 #include "support/test_messages.h"
 
 namespace rooms {
@@ -33,7 +35,7 @@ class AuthServiceTest : public ::testing::Test {
     }
 
     std::unique_ptr<AuthService> MakeService(AuthSettings settings) {
-        return std::make_unique<AuthService>(users_, tokens_, *hasher_, jwt_, settings, RealTimeSource::Instance());
+        return std::make_unique<AuthService>(users_, tokens_, *hasher_, jwt_, settings, time_, sessions_, &bus_);
     }
 
     /// Registers and logs in `nickname`; returns the pair.
@@ -45,6 +47,26 @@ class AuthServiceTest : public ::testing::Test {
         return pair.ok() ? pair.value() : TokenPair{};
     }
 
+    /// Records what is published (the other gateways' view).
+    struct RecordingBus : RevocationBus {
+        void Publish(std::string_view session) override { published.emplace_back(session); }
+        std::vector<std::string> published;
+    };
+    /// A room socket, as far as its session is concerned.
+    struct Watcher : SessionWatcher {
+        void OnSessionRevoked() override { ++revoked; }
+        int revoked = 0;
+    };
+
+    std::string SessionOf(const TokenPair& pair) {
+        auto who = auth_->Authenticate(pair.access_token);
+        EXPECT_TRUE(who.ok()) << who.error().message;
+        return who.ok() ? who->session : std::string();
+    }
+
+    test_support::SimulatedTime time_;
+    SessionRegistry sessions_{seconds(900), time_};
+    RecordingBus bus_;
     SqliteDatabase db_{":memory:"};
     SqliteUserStore users_{db_};
     SqliteRefreshTokenStore tokens_{db_};
@@ -97,7 +119,7 @@ TEST_F(AuthServiceTest, DuplicateNicknameIsAConflict) {
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error().code, ErrorCode::kConflict);
     // The store itself refuses too (the race between two registrations).
-    auto direct = users_.Create("alice", "hash", test_support::Now());
+    auto direct = users_.Create("alice", "alice", "hash", test_support::Now());
     ASSERT_FALSE(direct.ok());
     EXPECT_EQ(direct.error().code, ErrorCode::kConflict);
 }
@@ -180,6 +202,7 @@ TEST_F(AuthServiceTest, ReusingASpentTokenRevokesTheWholeFamily) {
     const TokenPair first = RegisterAndLogin(*auth_, "alice");
     auto second = auth_->Refresh(first.refresh_token);
     ASSERT_TRUE(second.ok());
+    time_.Advance(seconds(6));  // past auth.refresh_reuse_grace_s (5 s)
 
     // Replay of the spent token: refused...
     auto replay = auth_->Refresh(first.refresh_token);
@@ -197,6 +220,7 @@ TEST_F(AuthServiceTest, ReuseRevokesOnlyTheAffectedSession) {
     ASSERT_TRUE(phone.ok());
 
     ASSERT_TRUE(auth_->Refresh(laptop.refresh_token).ok());
+    time_.Advance(seconds(6));
     ASSERT_FALSE(auth_->Refresh(laptop.refresh_token).ok());  // reuse: laptop session revoked
 
     auto phone_next = auth_->Refresh(phone->refresh_token);
@@ -259,6 +283,193 @@ TEST_F(AuthServiceTest, RefreshRefusesUnknownAndMalformedTokens) {
     // An access token is not a refresh token.
     const TokenPair pair = RegisterAndLogin(*auth_, "alice");
     EXPECT_FALSE(auth_->Refresh(pair.access_token).ok());
+}
+
+// ---- Item 11: the reuse grace (the seed's web UI spends each refresh token twice in a row) ----
+
+TEST_F(AuthServiceTest, RefreshTokenSpentTwiceWithinTheGraceKeepsTheSession) {
+    const TokenPair login = RegisterAndLogin(*auth_, "alice");
+    const std::string session = SessionOf(login);
+    auto first = auth_->Refresh(login.refresh_token);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    time_.Advance(seconds(5));  // the grace's last instant
+
+    auto again = auth_->Refresh(login.refresh_token);
+    ASSERT_TRUE(again.ok()) << "the second use within the grace is answered: " << again.error().message;
+    EXPECT_EQ(again->user_id, login.user_id);
+    EXPECT_NE(again->refresh_token, first->refresh_token);
+    EXPECT_EQ(SessionOf(again.value()), session) << "the same session, not a new login";
+    EXPECT_TRUE(bus_.published.empty()) << "nothing revoked";
+    // Both answers hold a live pair, whichever the client kept.
+    EXPECT_TRUE(auth_->Authenticate(first->access_token).ok());
+    EXPECT_TRUE(auth_->Refresh(first->refresh_token).ok());
+    EXPECT_TRUE(auth_->Refresh(again->refresh_token).ok());
+}
+
+TEST_F(AuthServiceTest, RefreshTokenSpentAgainAfterTheGraceRevokesTheSession) {
+    const TokenPair login = RegisterAndLogin(*auth_, "alice");
+    const std::string session = SessionOf(login);
+    auto first = auth_->Refresh(login.refresh_token);
+    ASSERT_TRUE(first.ok());
+    time_.Advance(std::chrono::milliseconds(5001));
+
+    auto late = auth_->Refresh(login.refresh_token);
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_FALSE(auth_->Refresh(first->refresh_token).ok()) << "the whole session is revoked";
+    EXPECT_FALSE(auth_->Authenticate(first->access_token).ok()) << "and its access tokens with it";
+    EXPECT_EQ(bus_.published, std::vector<std::string>{session});
+}
+
+TEST_F(AuthServiceTest, ZeroGraceRevokesOnTheFirstReuse) {
+    AuthSettings settings;
+    settings.refresh_reuse_grace_s = 0;
+    auto auth = MakeService(settings);
+    const TokenPair login = RegisterAndLogin(*auth, "alice");
+    auto first = auth->Refresh(login.refresh_token);
+    ASSERT_TRUE(first.ok());
+    time_.Advance(std::chrono::microseconds(1));
+    EXPECT_FALSE(auth->Refresh(login.refresh_token).ok());
+    EXPECT_FALSE(auth->Refresh(first->refresh_token).ok());
+}
+
+// ---- Item 10: a revoked session's access tokens and sockets ----
+
+TEST_F(AuthServiceTest, AccessTokensCarryTheirSessionAndExpiry) {
+    const TokenPair login = RegisterAndLogin(*auth_, "alice");
+    auto who = auth_->Authenticate(login.access_token);
+    ASSERT_TRUE(who.ok());
+    EXPECT_FALSE(who->session.empty());
+    EXPECT_EQ(std::chrono::floor<seconds>(who->expires_at), std::chrono::floor<seconds>(time_.Now() + seconds(900)));
+    auto rotated = auth_->Refresh(login.refresh_token);
+    ASSERT_TRUE(rotated.ok());
+    EXPECT_EQ(SessionOf(rotated.value()), who->session) << "a refresh stays in the session";
+    auto other = auth_->Login("alice", kPassword);
+    ASSERT_TRUE(other.ok());
+    EXPECT_NE(SessionOf(other.value()), who->session) << "a login starts another";
+}
+
+TEST_F(AuthServiceTest, LogoutRefusesTheSessionsAccessTokensAndClosesItsSockets) {
+    const TokenPair laptop = RegisterAndLogin(*auth_, "alice");
+    auto phone = auth_->Login("alice", kPassword);
+    ASSERT_TRUE(phone.ok());
+    const std::string session = SessionOf(laptop);
+    auto socket = std::make_shared<Watcher>();
+    auto phone_socket = std::make_shared<Watcher>();
+    ASSERT_TRUE(sessions_.Watch(session, socket));
+    ASSERT_TRUE(sessions_.Watch(SessionOf(phone.value()), phone_socket));
+
+    auth_->Logout(laptop.refresh_token);
+
+    EXPECT_EQ(socket->revoked, 1) << "the open socket of the session is told";
+    EXPECT_EQ(phone_socket->revoked, 0);
+    auto who = auth_->Authenticate(laptop.access_token);
+    ASSERT_FALSE(who.ok()) << "the access token dies with its session";
+    EXPECT_EQ(who.error().message, "session revoked");
+    EXPECT_TRUE(auth_->Authenticate(phone->access_token).ok()) << "another session is untouched";
+    EXPECT_EQ(bus_.published, std::vector<std::string>{session}) << "the other gateways are told";
+    EXPECT_FALSE(sessions_.Watch(session, std::make_shared<Watcher>())) << "a new socket of it ends at once";
+}
+
+TEST_F(AuthServiceTest, TokensWithoutASessionStayValidUntilTheirExpiry) {
+    // Issued before `sid` existed: nothing to revoke them by, but they expire as before.
+    ASSERT_TRUE(auth_->Register("alice", kPassword).ok());
+    const auto token = jwt_.Issue(Principal{1, "alice"}, time_.Now(), seconds(60));
+    auto who = auth_->Authenticate(token);
+    ASSERT_TRUE(who.ok()) << who.error().message;
+    EXPECT_TRUE(who->session.empty());
+    time_.Advance(seconds(60));
+    EXPECT_FALSE(auth_->Authenticate(token).ok());
+}
+
+// ---- Item 9: look-alike nicknames ----
+
+TEST_F(AuthServiceTest, LookAlikeNicknamesAreRefusedWithTheReason) {
+    ASSERT_TRUE(auth_->Register("Alice", kPassword).ok());
+    struct Case {
+        std::string nickname, why;
+        ErrorCode code;
+    };
+    const Case cases[] = {
+        {"Alice", "already taken", ErrorCode::kConflict},
+        {"alice", "looks like", ErrorCode::kConflict},
+        {"ALICE", "looks like", ErrorCode::kConflict},
+        {"\xD0\x90lice", "looks like", ErrorCode::kConflict},             // Cyrillic capital A
+        {"\xEF\xBC\xA1lice", "looks like", ErrorCode::kConflict},         // fullwidth A
+        {"Alice\xE2\x80\x8B", "invisible", ErrorCode::kInvalidArgument},  // + zero-width space
+        {"\xE2\x80\xAE"
+         "Alice",
+         "bidirectional", ErrorCode::kInvalidArgument},  // right-to-left override first
+        {" Alice", "start or end with a space", ErrorCode::kInvalidArgument},
+        {"Alice ", "start or end with a space", ErrorCode::kInvalidArgument},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.nickname);
+        auto r = auth_->Register(c.nickname, kPassword);
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, c.code);
+        EXPECT_NE(r.error().message.find("nickname"), std::string::npos) << r.error().message;
+        EXPECT_NE(r.error().message.find(c.why), std::string::npos) << r.error().message;
+    }
+    EXPECT_TRUE(auth_->Register("Alicia", kPassword).ok()) << "a different name is still free";
+}
+
+TEST_F(AuthServiceTest, NicknamesAreStoredInNfcAndNfdIsTheSameName) {
+    const std::string nfd = "Zoe\xCC\x88y";  // e + combining diaeresis
+    const std::string nfc = "Zo\xC3\xABy";   // e with diaeresis, composed
+    auto user = auth_->Register(nfd, kPassword);
+    ASSERT_TRUE(user.ok()) << user.error().message;
+    EXPECT_EQ(user->nickname, nfc);
+    EXPECT_EQ(users_.FindById(user->id)->nickname, nfc);
+    auto twin = auth_->Register(nfc, kPassword);
+    ASSERT_FALSE(twin.ok());
+    EXPECT_EQ(twin.error().code, ErrorCode::kConflict);
+    EXPECT_TRUE(auth_->Login(nfc, kPassword).ok());
+    EXPECT_TRUE(auth_->Login(nfd, kPassword).ok());
+}
+
+TEST_F(AuthServiceTest, LoginFindsTheUserByAnySpellingOfItsNickname) {
+    ASSERT_TRUE(auth_->Register("Alice", kPassword).ok());
+    for (const std::string spelling : {"Alice", "alice", "ALICE", "\xEF\xBC\xA1lice"}) {
+        SCOPED_TRACE(spelling);
+        auto pair = auth_->Login(spelling, kPassword);
+        ASSERT_TRUE(pair.ok()) << pair.error().message;
+        EXPECT_EQ(pair->nickname, "Alice") << "the registered spelling, whatever was typed";
+    }
+    EXPECT_FALSE(auth_->Login("alice", "wrong-password").ok());
+}
+
+TEST_F(AuthServiceTest, UsersOfBeforeTheRuleKeepTheirNames) {
+    // Two users registered before look-alike checks, whose names now share a key, and one more.
+    const auto insert = [this](const std::string& nickname) {
+        const std::string hash = hasher_->Hash(kPassword);
+        db_.With([&](sqlite3* db) {
+            sqlite3_stmt* s = nullptr;
+            sqlite3_prepare_v2(db, "INSERT INTO users(nickname, password_hash, time_created) VALUES(?, ?, 0)", -1, &s,
+                               nullptr);
+            sqlite3_bind_text(s, 1, nickname.data(), static_cast<int>(nickname.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+            EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+            sqlite3_finalize(s);
+        });
+    };
+    insert("Bob");
+    insert("bob");
+    insert("carol");
+    EXPECT_EQ(auth_->BackfillNicknameKeys(), 2u) << "Bob and carol keyed; bob keeps none";
+    EXPECT_EQ(auth_->BackfillNicknameKeys(), 0u) << "idempotent";
+
+    EXPECT_EQ(auth_->Login("Bob", kPassword)->nickname, "Bob");
+    EXPECT_EQ(auth_->Login("bob", kPassword)->nickname, "bob") << "the exact name first";
+    EXPECT_EQ(auth_->Login("BOB", kPassword)->nickname, "Bob") << "a variant finds the keyed one";
+    EXPECT_EQ(auth_
+                  ->Register("B\xD0\xBE"
+                             "b",
+                             kPassword)
+                  .error()
+                  .code,
+              ErrorCode::kConflict);  // Cyrillic o
+    EXPECT_EQ(auth_->Register("CAROL", kPassword).error().code, ErrorCode::kConflict);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@ import { currentNotice, navigate, safeNext } from '../app/router';
 import { auth } from '../app/services';
 import { Brand } from '../components/AppHeader';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
-import { ApiError, describeError } from '../lib/http';
+import { describeError } from '../lib/http';
 
 const codePoints = (s: string) => [...s].length;
 
@@ -49,12 +49,8 @@ export function AuthPage({ mode, next }: { mode: 'login' | 'register'; next: str
     setError(null);
     try {
       if (!isLogin) {
-        try {
-          await auth.register(nickname, password);
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 409) throw new ApiError(409, 'That nickname is taken. Choose another one.');
-          throw err;
-        }
+        // The server's message says why a nickname is refused (taken, looks like a taken one, hidden characters).
+        await auth.register(nickname, password);
       }
       await auth.login(nickname, password);
       navigate(safeNext(next), { replace: true });
