@@ -245,7 +245,9 @@ TEST(MemoryHistoryCacheTest, NoticesNeverPushChatMessagesOut) {
     // A new chat message pushes the oldest chat message out, and the notices older than it.
     cache.Append(MakeMessage(100, 1));
     std::vector<MessageId> chat_after;
-    for (const auto& m : *cache.Recent(1, 3))
+    const auto after = cache.Recent(1, 3);
+    ASSERT_TRUE(after.has_value());
+    for (const auto& m : *after)
         if (m.type == MessageType::kMessage) chat_after.push_back(m.id);
     EXPECT_EQ(chat_after, (std::vector<MessageId>{100, 3, 2}));
 }
