@@ -38,7 +38,7 @@ void MemoryHistoryCache::PushLocked(RoomHistory& h, Message m) {
     bytes_ += b;
 }
 
-void MemoryHistoryCache::PopLocked(RoomHistory& h, std::deque<Message>::iterator it) {
+void MemoryHistoryCache::PopLocked(RoomHistory& h, const std::deque<Message>::iterator& it) {
     const std::size_t b = MessageBytes(*it);
     --(IsNotice(*it) ? h.notices : h.chats);
     h.oldest_first.erase(it);
@@ -50,9 +50,11 @@ void MemoryHistoryCache::TrimLocked(RoomHistory& h) {
     // One chat message too many: it goes, with the notices older than it (a join history of `capacity` chat
     // messages has no room for them).
     while (h.chats > capacity_) {
-        const bool chat = !IsNotice(h.oldest_first.front());
-        PopLocked(h, h.oldest_first.begin());
-        if (chat) break;
+        bool chat = false;
+        while (!chat) {
+            chat = !IsNotice(h.oldest_first.front());
+            PopLocked(h, h.oldest_first.begin());
+        }
     }
     while (h.notices > capacity_) PopLocked(h, std::find_if(h.oldest_first.begin(), h.oldest_first.end(), IsNotice));
 }

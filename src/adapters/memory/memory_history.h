@@ -57,7 +57,7 @@ class MemoryHistoryCache : public HistoryCache {
     /// The room's entry, created when absent, made the most recently used.
     RoomHistory& TouchLocked(RoomId room);
     void PushLocked(RoomHistory& h, Message m);
-    void PopLocked(RoomHistory& h, std::deque<Message>::iterator it);
+    void PopLocked(RoomHistory& h, const std::deque<Message>::iterator& it);
     void TrimLocked(RoomHistory& h);
     /// Drops least recently used rooms, never `keep`, until the budget holds.
     void EvictLocked(RoomId keep);

@@ -293,12 +293,18 @@ TEST_F(PgStoresTest, RoomServiceCapsPagesAndVersionsTheListOnPostgres) {
     RateLimiter per_user(1.0 / 60, 4, time);
     RoomService rooms(*rooms_, presence, time, RoomLimits{&per_user, 6});
     std::vector<RoomId> created;
-    for (int i = 0; i < 4; ++i) created.push_back(rooms.Create(1, "a" + std::to_string(i))->id);
+    const auto create = [&](UserId user, const std::string& name) {
+        auto r = rooms.Create(user, name);
+        EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().message);
+        if (r.ok()) created.push_back(r->id);
+    };
+    for (int i = 0; i < 4; ++i) create(1, "a" + std::to_string(i));
     auto limited = rooms.Create(1, "a4");
     ASSERT_FALSE(limited.ok());
     EXPECT_EQ(limited.error().code, ErrorCode::kRateLimited);
     EXPECT_EQ(limited.error().retry_after_s, 60);
-    for (int i = 0; i < 2; ++i) created.push_back(rooms.Create(2, "b" + std::to_string(i))->id);
+    for (int i = 0; i < 2; ++i) create(2, "b" + std::to_string(i));
+    ASSERT_EQ(created.size(), 6u);
     auto capped = rooms.Create(3, "c");
     ASSERT_FALSE(capped.ok());
     EXPECT_EQ(capped.error().code, ErrorCode::kConflict);
