@@ -291,8 +291,8 @@ TEST_F(PgStoresTest, RoomServiceCapsPagesAndVersionsTheListOnPostgres) {
     test_support::SimulatedTime time;
     MemoryPresence presence;
     RateLimiter per_user(1.0 / 60, 4, time);
-    RoomService rooms(*rooms_, presence, time, RoomLimits{&per_user, 6});
-    std::vector<RoomId> created;
+    RoomService rooms(*rooms_, presence, time, RoomLimits{&per_user, 8});  // the fixture made two
+    std::vector<RoomId> created = {room1_, room2_};
     const auto create = [&](UserId user, const std::string& name) {
         auto r = rooms.Create(user, name);
         EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().message);
@@ -304,11 +304,11 @@ TEST_F(PgStoresTest, RoomServiceCapsPagesAndVersionsTheListOnPostgres) {
     EXPECT_EQ(limited.error().code, ErrorCode::kRateLimited);
     EXPECT_EQ(limited.error().retry_after_s, 60);
     for (int i = 0; i < 2; ++i) create(2, "b" + std::to_string(i));
-    ASSERT_EQ(created.size(), 6u);
+    ASSERT_EQ(created.size(), 8u);
     auto capped = rooms.Create(3, "c");
     ASSERT_FALSE(capped.ok());
     EXPECT_EQ(capped.error().code, ErrorCode::kConflict);
-    EXPECT_EQ(rooms.Version(), (RoomListVersion{6, created.back()}));
+    EXPECT_EQ(rooms.Version(), (RoomListVersion{8, created.back()}));
 
     std::vector<RoomId> walked;
     std::optional<RoomId> after;
@@ -319,8 +319,8 @@ TEST_F(PgStoresTest, RoomServiceCapsPagesAndVersionsTheListOnPostgres) {
         after = page.next_after;
     }
     EXPECT_EQ(walked, created);
-    EXPECT_FALSE(rooms.ListPage(created[1], 4).next_after) << "4 rooms after the second: the last page";
-    EXPECT_TRUE(rooms.ListPage(created[1], 3).next_after);
+    EXPECT_FALSE(rooms.ListPage(created[3], 4).next_after) << "4 rooms after the fourth: the last page";
+    EXPECT_TRUE(rooms.ListPage(created[3], 3).next_after);
 }
 
 }  // namespace
