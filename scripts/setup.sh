@@ -10,7 +10,7 @@ LOG_PREFIX=setup
 DEB_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config git curl ca-certificates python3 iproute2
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-    libsqlite3-dev libsodium-dev libssl-dev
+    libsqlite3-dev libsodium-dev libssl-dev zlib1g-dev
     libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
     libpq-dev libhiredis-dev librdkafka-dev libicu-dev prometheus-cpp-dev prometheus
     libgtest-dev libgmock-dev libbenchmark-dev

@@ -3,8 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +20,7 @@
 #include "adapters/redis/redis_presence.h"
 #include "adapters/redis/redis_revocations.h"
 #include "app/modules.h"
+#include "common/ticker.h"
 #include "services/batch_persister.h"
 
 namespace rooms {
@@ -59,34 +58,6 @@ void EnsureTopics(const Config& c) {
         }
     }
 }
-
-/// Calls `fn` every `period` on its own thread until destroyed.
-class Ticker {
-  public:
-    Ticker(std::chrono::milliseconds period, std::function<void()> fn)
-        : thread_([this, period, fn = std::move(fn)] {
-              std::unique_lock lock(mu_);
-              while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
-                  lock.unlock();
-                  fn();
-                  lock.lock();
-              }
-          }) {}
-    ~Ticker() {
-        {
-            std::lock_guard lock(mu_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-
-  private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
-};
 
 PgPoolOptions PoolOptions(const Config& c, Metrics& metrics) {
     PgPoolOptions o;

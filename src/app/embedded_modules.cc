@@ -39,7 +39,7 @@ struct Sqlite {
 };
 
 struct Memory {
-    explicit Memory(const Config& c) : history(c.chat.history_size) {}
+    explicit Memory(const Config& c) : history(c.chat.history_size, c.chat.history_cache_bytes) {}
     ~Memory() { bus.Close(); }  // refuses what still comes (shutdown)
     MemoryBus bus;
     MemoryPresence presence;

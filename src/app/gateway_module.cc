@@ -3,10 +3,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "app/modules.h"
 #include "common/rate_limiter.h"
+#include "common/ticker.h"
 #include "crypto/jwt.h"
 #include "crypto/secrets.h"
 #include "http/api_handlers.h"
@@ -19,6 +21,7 @@
 #include "services/auth_service.h"
 #include "services/chat_service.h"
 #include "services/chat_session.h"
+#include "services/presence_notices.h"
 #include "services/room_hub.h"
 #include "services/room_service.h"
 
@@ -56,36 +59,57 @@ struct Gateway {
           auth(p.Require(p.ports.users, "a user store", "gateway"),
                p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time(),
                p.Require(p.ports.sessions, "the login sessions", "gateway"), p.ports.revocations),
+           room_creates(config.chat.user_rooms_per_min / 60.0, config.chat.user_rooms_burst, p.time()),
           rooms(p.Require(p.ports.rooms, "a room store", "gateway"), p.Require(p.ports.presence, "presence", "gateway"),
-                p.time()),
+                p.time(), RoomLimits{&room_creates, config.chat.max_rooms}),
           chat(p.Require(p.ports.bus, "a message bus", "gateway"),
                p.Require(p.ports.history, "a history cache", "gateway"),
                p.Require(p.ports.messages, "a message store", "gateway"),
                p.Require(p.ports.ids, "an id generator", "gateway"), p.ports.recent, config.chat, p.time()),
           api_limit(config.rate_limit.rps, config.rate_limit.burst, p.time()),
           user_messages(config.chat.user_messages_per_s, config.chat.user_messages_burst, p.time()),
+          user_notices(config.chat.user_notices_per_s, config.chat.user_notices_burst, p.time()),
+          notices(chat, p.Require(p.ports.presence, "presence", "gateway"), user_notices,
+                  std::chrono::milliseconds(config.chat.presence_grace_ms), p.time()),
           caps(static_cast<std::size_t>(config.chat.max_connections_per_ip),
                static_cast<std::size_t>(config.chat.max_connections_per_user)),
-          api(auth, rooms, chat, store_pool, hash_pool),
-          sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), *p.ports.presence,
-                                                user_messages, ChatMetrics::From(p.metrics)},
+          api(auth, rooms, chat, store_pool, hash_pool,
+              ApiLimits{config.chat.rooms_page_max, config.http.gzip_min_bytes}),
+          sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), user_messages,
+                                                notices, ChatMetrics::From(p.metrics)},
                                 store_pool, registry, caps, *p.ports.sessions, config.chat,
                                 WebSocketMetrics::From(p.metrics)},
-                  config.node_id) {}
+                  config.node_id) {
+        // Leaves end within a tenth of their grace after it.
+        if (config.chat.presence_grace_ms > 0) {
+            const auto period = std::chrono::milliseconds(std::clamp(config.chat.presence_grace_ms / 10, 10, 500));
+            end_leaves = std::make_unique<Ticker>(period, [this] {
+                try {
+                    notices.PublishDue();
+                } catch (const std::exception& e) {
+                    spdlog::error("presence: ending leaves: {}", e.what());
+                }
+            });
+        }
+    }
 
     const Config& config;
     const PasswordHasher hasher;
     const JwtCodec jwt;
     AuthService auth;
+    RateLimiter room_creates;  // per user (chat.user_rooms_*)
     RoomService rooms;
     ChatService chat;
     RateLimiter api_limit;      // per client address (rate_limit.*)
     RateLimiter user_messages;  // per user (chat.user_messages_*)
+    RateLimiter user_notices;   // per user (chat.user_notices_*)
+    PresenceNotices notices;
     ConnectionCaps caps;
     ConnectionRegistry registry;
     ApiHandlers api;
     RoomSockets sockets;
     Router router;
+    std::unique_ptr<Ticker> end_leaves;  // PresenceNotices::PublishDue; stopped first, before what it uses
 };
 
 }  // namespace

@@ -38,6 +38,9 @@
     X(std::string, static_dir, "", Any(), "web UI files served at `/`; empty: `web/dist` of the source tree beside the binary") \
     X(std::string, trusted_proxies, "", Any(), \
       "comma-separated proxy IPs whose `X-Forwarded-For` / `X-Real-IP` is believed") \
+    X(std::int64_t, gzip_min_bytes, 1024, Range(0ll, 1ll << 30), \
+      "JSON responses of the API at least this large are gzip-compressed for clients that send " \
+      "`Accept-Encoding: gzip` (0: never)") \
     X(std::string, allowed_origins, "", Any(), \
       "comma-separated Origins (`https://host[:port]` or `host[:port]`) browsers may open room WebSockets from; " \
       "empty: the server's own host only; `*`: any. A handshake from another Origin gets 403; clients that send " \
@@ -89,7 +92,24 @@
       "one more is closed with 1008 (0: no cap)") \
     X(int, pending_wait_ms, 5000, Range(0, 600'000), \
       "scroll-back with a `before` a gateway accepted but no consumer stored yet waits this long for it, " \
-      "rather than answering 404")
+      "rather than answering 404") \
+    X(std::int64_t, history_cache_bytes, 64ll << 20, Range(0ll, 1ll << 40), \
+      "memory for the join history of role `all` (the in-process cache), over all rooms: past it the least recently " \
+      "used rooms are dropped and their next join reads the store (0: nothing is cached)") \
+    X(int, user_rooms_per_min, 60, Range(0, 1'000'000), \
+      "rooms a user may create per minute on one gateway; more get 429 with `Retry-After` (0: off)") \
+    X(int, user_rooms_burst, 100, Range(1, 1'000'000), "rooms a user may create at once above that rate") \
+    X(std::int64_t, max_rooms, 100'000, Range(0ll, 1ll << 40), \
+      "rooms in all; creating one more gets 409 `room limit reached` (0: no cap). Concurrent creations may pass it " \
+      "by as many as are in flight at once") \
+    X(int, rooms_page_max, 1000, Range(1, 1'000'000), "largest `limit` of `GET /chat/rooms?limit=`") \
+    X(int, presence_grace_ms, 3000, Range(0, 600'000), \
+      "a user whose last connection to a room closes stays present this long: reconnecting meanwhile makes no " \
+      "leave/join notices (0: notices at once)") \
+    X(double, user_notices_per_s, 0.5, Range(0.0, 1e6), \
+      "join/leave notices a user may cause per second on one gateway; a join over it is not announced, nor its " \
+      "leave (0: no limit)") \
+    X(int, user_notices_burst, 10, Range(1, 1'000'000), "join/leave notices a user may cause at once above that rate")
 
 #define ROOMS_STORAGE_SETTINGS(X) \
     X(int, batch_size, 500, Range(1, 100000), \

@@ -22,6 +22,7 @@ enum class ErrorCode {
 struct Error {
     ErrorCode code = ErrorCode::kInternal;
     std::string message;
+    int retry_after_s = 0;  // kRateLimited: when to try again (HTTP Retry-After); 0: not said
 };
 
 inline Error InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }

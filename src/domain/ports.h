@@ -4,6 +4,7 @@
 // only the composition root (app/) picks which.
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -73,6 +74,14 @@ class RevocationBus {
     virtual void Publish(std::string_view session) = 0;
 };
 
+/// What identifies the state of the room list: rooms are never deleted or renamed, so the pair changes exactly when
+/// the list does (an ETag of GET /chat/rooms).
+struct RoomListVersion {
+    std::int64_t count = 0;
+    RoomId max_id = 0;
+    bool operator==(const RoomListVersion&) const = default;
+};
+
 /// Rooms. Blocking; thread-safe.
 class RoomStore {
   public:
@@ -80,6 +89,10 @@ class RoomStore {
     virtual Room Create(std::string_view name, TimePoint now) = 0;
     /// Oldest first.
     virtual std::vector<Room> List() = 0;
+    /// Oldest first (by id): at most `limit` rooms with an id above `after` (from the first when nullopt).
+    virtual std::vector<Room> ListPage(std::optional<RoomId> after, int limit) = 0;
+    /// How many rooms there are and the largest id; one cheap query.
+    virtual RoomListVersion Version() = 0;
     virtual std::optional<Room> Find(RoomId id) = 0;
 };
 

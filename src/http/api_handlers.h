@@ -1,11 +1,13 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "http/asio.h"
+#include "http/json_codec.h"
 #include "http/router.h"
 #include "services/auth_service.h"
 #include "services/chat_service.h"
@@ -13,11 +15,17 @@
 
 namespace rooms {
 
+/// What the handlers bound (chat.rooms_page_max, http.gzip_min_bytes).
+struct ApiLimits {
+    int rooms_page_max = 1000;
+    std::int64_t gzip_min_bytes = 1024;
+};
+
 /// The REST API of spec/API.md. Blocking service calls run on the pools, never on the I/O threads.
 class ApiHandlers {
   public:
     ApiHandlers(AuthService& auth, RoomService& rooms, ChatService& chat, asio::thread_pool& store_pool,
-                asio::thread_pool& hash_pool);
+                asio::thread_pool& hash_pool, ApiLimits limits = {});
 
     /// Adds every route of the API, including the room WebSocket route (upgraded by the dispatcher). The probes
     /// (/healthz, /readyz) are http/probes.h's.
@@ -33,12 +41,15 @@ class ApiHandlers {
     asio::awaitable<Response> Clients(RequestContext& ctx);
     asio::awaitable<Response> Messages(RequestContext& ctx);
     asio::awaitable<Response> RoomWithoutUpgrade(RequestContext& ctx);
+    /// 200 with `body`, gzip-compressed when it is large and the client accepts it.
+    Response Ok(const RequestContext& ctx, const json::value& body) const;
 
     AuthService& auth_;
     RoomService& rooms_;
     ChatService& chat_;
     asio::thread_pool& store_pool_;
     asio::thread_pool& hash_pool_;
+    const ApiLimits limits_;
 };
 
 }  // namespace rooms

@@ -1,5 +1,8 @@
 #include "http/responses.h"
 
+#include <algorithm>
+#include <string>
+
 #include "http/json_codec.h"
 
 namespace rooms {
@@ -37,6 +40,11 @@ Response ErrorResponse(http::status status, std::string_view message) {
     return JsonResponse(status, json::serialize(json::object{{"message", message}}));
 }
 
-Response ErrorResponse(const Error& error) { return ErrorResponse(StatusFor(error.code), error.message); }
+Response ErrorResponse(const Error& error) {
+    Response res = ErrorResponse(StatusFor(error.code), error.message);
+    if (error.code == ErrorCode::kRateLimited)
+        res.set(http::field::retry_after, std::to_string(std::max(1, error.retry_after_s)));
+    return res;
+}
 
 }  // namespace rooms

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "services/validation.h"
@@ -28,25 +30,65 @@ std::vector<Message> ChatService::WithRecent(RoomId room, std::vector<Message> n
     return recent_ ? recent_->AddTo(room, std::move(newest_first), limit) : newest_first;
 }
 
+std::vector<Message> SelectJoinHistory(std::vector<Message> newest_first, int limit) {
+    const auto wanted = static_cast<std::size_t>(std::max(limit, 0));
+    std::size_t chats = 0;
+    for (const Message& m : newest_first)
+        if (m.type == MessageType::kMessage && chats < wanted) ++chats;
+    std::size_t notice_slots = wanted - chats;
+    std::vector<Message> out;
+    out.reserve(wanted);
+    for (Message& m : newest_first) {
+        if (out.size() == wanted) break;
+        if (m.type == MessageType::kMessage) {
+            if (chats == 0) continue;
+            --chats;
+        } else {
+            if (notice_slots == 0) continue;
+            --notice_slots;
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<Message> ChatService::StoredHistory(RoomId room, int n) {
+    std::vector<Message> rows;
+    std::optional<MessageId> before;
+    int chats = 0;
+    for (int i = 0; i < kHistoryPages; ++i) {
+        auto page = store_.Page(room, before, n);
+        if (!page.ok()) break;
+        const bool last = page->size() < static_cast<std::size_t>(n);
+        for (Message& m : page.value()) {
+            if (m.type == MessageType::kMessage) ++chats;
+            rows.push_back(std::move(m));
+        }
+        if (last || chats >= n || rows.empty()) break;
+        before = rows.back().id;
+    }
+    return rows;
+}
+
 std::vector<Message> ChatService::Recent(RoomId room) {
     if (settings_.history_size == 0) return {};
     const int n = settings_.history_size;
-    auto stored = [&] {
-        auto page = store_.Page(room, std::nullopt, n);
-        return page.ok() ? std::move(page.value()) : std::vector<Message>{};
+    // The overlay's additions are not cut before the selection: they may be notices.
+    const auto join_history = [&](std::vector<Message> newest_first) {
+        return SelectJoinHistory(WithRecent(room, std::move(newest_first), std::numeric_limits<int>::max()), n);
     };
     try {
-        if (auto cached = cache_.Recent(room, n)) return WithRecent(room, std::move(*cached), n);
-        std::vector<Message> rows = stored();
+        if (auto cached = cache_.Recent(room, n)) return join_history(std::move(*cached));
+        std::vector<Message> rows = StoredHistory(room, n);
         cache_.Fill(room, rows);
         // Fill merges what arrived meanwhile; read back so the answer includes it.
-        if (auto cached = cache_.Recent(room, n)) return WithRecent(room, std::move(*cached), n);
-        return WithRecent(room, std::move(rows), n);
+        if (auto cached = cache_.Recent(room, n)) return join_history(std::move(*cached));
+        return join_history(std::move(rows));
     } catch (const std::exception& e) {
         // The cache only speeds joins up: without it the store answers, with what it does not hold yet.
         const std::string why = e.what();
         if (cache_errors_.ShouldLog(why)) spdlog::warn("history cache unavailable, reading the store: {}", why);
-        return WithRecent(room, stored(), n);
+        return join_history(StoredHistory(room, n));
     }
 }
 

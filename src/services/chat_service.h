@@ -14,6 +14,10 @@
 
 namespace rooms {
 
+/// The join history out of `newest_first` (newest first, as read): the newest `limit` chat messages, and in the
+/// slots they leave the newest join/leave notices, in their order. A notice never takes a chat message's place.
+std::vector<Message> SelectJoinHistory(std::vector<Message> newest_first, int limit);
+
 /// Accepting messages and reading a room's history. Thread-safe.
 class ChatService {
   public:
@@ -34,9 +38,10 @@ class ChatService {
         bus_.Publish(std::move(message), std::move(done));
     }
 
-    /// The newest `chat.history_size` messages, newest first: from the cache, else from the store (filling the
-    /// cache); from the store also when the cache fails (e.g. Redis is down), and then logged at most every 10 s;
-    /// with the recent messages neither holds yet. Blocks; the store's failures propagate.
+    /// The join history, newest first: the newest `chat.history_size` chat messages, with the newest notices in the
+    /// slots they leave (SelectJoinHistory); from the cache, else from the store (filling the cache; read back past
+    /// notices, at most kHistoryPages pages); from the store also when the cache fails (e.g. Redis is down), and then
+    /// logged at most every 10 s; with the recent messages neither holds yet. Blocks; the store's failures propagate.
     std::vector<Message> Recent(RoomId room);
 
     /// Scroll-back: messages older than `before` (the newest when nullopt), newest first. Blocks. The newest page
@@ -44,7 +49,13 @@ class ChatService {
     /// chat.pending_wait_ms, rather than called unknown.
     Result<std::vector<Message>> Page(RoomId room, std::optional<MessageId> before, int limit);
 
+    /// Store pages a join reads at most to find chat.history_size chat messages behind notices.
+    static constexpr int kHistoryPages = 10;
+
   private:
+    /// Newest first, from the store: pages of `n` until `n` chat messages, the room's first message or
+    /// kHistoryPages pages.
+    std::vector<Message> StoredHistory(RoomId room, int n);
     std::vector<Message> WithRecent(RoomId room, std::vector<Message> newest_first, int limit) const;
 
     MessageBus& bus_;

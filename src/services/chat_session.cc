@@ -1,7 +1,5 @@
 #include "services/chat_session.h"
 
-#include <spdlog/spdlog.h>
-
 #include <unordered_set>
 
 namespace rooms {
@@ -24,14 +22,8 @@ std::vector<Message> ChatSession::Enter(const std::shared_ptr<HubMember>& member
 }
 
 void ChatSession::Announce() {
-    try {
-        deps_.presence.Add(room_, connection_, who_.user_id, who_.nickname);
-    } catch (const std::exception& e) {
-        // The adapter lists the connection again once it can.
-        spdlog::warn("ws room={} conn={}: presence: {}", room_, connection_, e.what());
-    }
+    deps_.notices.Arrived(room_, who_, connection_);
     announced_ = true;
-    Notify(MessageType::kJoin, kJoinedContent);
 }
 
 ChatMetrics ChatMetrics::From(Metrics& metrics) {
@@ -92,16 +84,7 @@ void ChatSession::Leave() {
     member_ = nullptr;
     if (!announced_) return;
     announced_ = false;
-    try {
-        deps_.presence.Remove(room_, connection_);
-    } catch (const std::exception& e) {
-        spdlog::error("ws room={} conn={}: presence: {}", room_, connection_, e.what());
-    }
-    Notify(MessageType::kLeave, kLeftContent);
-}
-
-void ChatSession::Notify(MessageType type, std::string_view content) {
-    deps_.chat.Publish(deps_.chat.Stamp(room_, who_, type, std::string(content)), [](const std::optional<Error>&) {});
+    deps_.notices.Departed(room_, who_, connection_);
 }
 
 }  // namespace rooms

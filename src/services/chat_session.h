@@ -11,6 +11,7 @@
 #include "domain/ports.h"
 #include "metrics/metrics.h"
 #include "services/chat_service.h"
+#include "services/presence_notices.h"
 #include "services/room_hub.h"
 
 namespace rooms {
@@ -31,8 +32,8 @@ const char* RefusalReason(ErrorCode code);
 struct ChatSessionDeps {
     ChatService& chat;
     RoomHub& hub;
-    Presence& presence;
     RateLimiter& user_messages;  // chat.user_messages_per_s, keyed "user:<id>"
+    PresenceNotices& notices;    // presence and the join/leave notices, debounced and rate limited
     ChatMetrics metrics = {};
 };
 
@@ -42,9 +43,11 @@ struct ChatSessionDeps {
 ///   Enter    joins the room's fan-out, then reads the history: live messages wait in the member's queue
 ///            meanwhile and those the history already holds are discarded from it, so nothing is missed or doubled;
 ///   Announce once the history frame is with the client: lists the connection as present (chat goes on without
-///            presence, e.g. Redis down) and publishes the join notice;
+///            presence, e.g. Redis down) and publishes the join notice (PresenceNotices: unless it continues a
+///            connection of the same user that left within the grace, or the user's notices are over their rate);
 ///   Send     a text frame from the client: the per-user limit, validation, stamp and publish;
-///   Leave    leaves the fan-out and, once announced, presence, and publishes the leave notice.
+///   Leave    leaves the fan-out and, once announced, presence, and publishes the leave notice (both after the
+///            grace, PresenceNotices).
 ///
 /// Called by one strand at a time. Enter, Announce and Leave block (stores, presence): call them on a worker.
 class ChatSession {
@@ -65,8 +68,6 @@ class ChatSession {
     const ConnectionId& connection() const { return connection_; }
 
   private:
-    void Notify(MessageType type, std::string_view content);
-
     ChatSessionDeps deps_;
     const RoomId room_;
     const Principal who_;

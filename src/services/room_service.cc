@@ -2,13 +2,35 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
+
 #include "services/validation.h"
 
 namespace rooms {
 
-Result<Room> RoomService::Create(std::string_view name) {
+Result<Room> RoomService::Create(UserId creator, std::string_view name) {
     if (auto err = ValidateRoomName(name)) return *err;
+    if (limits_.creates_per_user) {
+        const auto decision = limits_.creates_per_user->Take("user:" + std::to_string(creator));
+        if (!decision.allowed) {
+            Error e{ErrorCode::kRateLimited, "too many rooms created, slow down"};
+            e.retry_after_s = decision.retry_after_s;
+            return e;
+        }
+    }
+    if (limits_.max_rooms > 0 && rooms_.Version().count >= limits_.max_rooms)
+        return Conflict("room limit reached: this server holds " + std::to_string(limits_.max_rooms) + " rooms");
     return rooms_.Create(name, time_.Now());
+}
+
+RoomPage RoomService::ListPage(std::optional<RoomId> after, int limit) {
+    RoomPage page;
+    page.rooms = rooms_.ListPage(after, limit + 1);  // one more tells whether a next page exists
+    if (page.rooms.size() > static_cast<std::size_t>(limit)) {
+        page.rooms.resize(static_cast<std::size_t>(limit));
+        page.next_after = page.rooms.back().id;
+    }
+    return page;
 }
 
 Result<Room> RoomService::Find(RoomId id) {

@@ -151,6 +151,33 @@ TYPED_TEST_P(StoreContract, Rooms) {
     EXPECT_FALSE(this->rooms().Find(three.id + 100).has_value());
 }
 
+TYPED_TEST_P(StoreContract, RoomPagesAndVersion) {
+    // SetUp made two rooms; five more.
+    std::vector<RoomId> ids = {this->room1_, this->room2_};
+    for (int i = 0; i < 5; ++i) ids.push_back(this->rooms().Create("page " + std::to_string(i), FixedTime()).id);
+    const auto page_ids = [&](std::optional<RoomId> after, int limit) {
+        std::vector<RoomId> out;
+        for (const Room& r : this->rooms().ListPage(after, limit)) out.push_back(r.id);
+        return out;
+    };
+    EXPECT_EQ(page_ids(std::nullopt, 3), (std::vector<RoomId>{ids[0], ids[1], ids[2]}));
+    EXPECT_EQ(page_ids(ids[2], 3), (std::vector<RoomId>{ids[3], ids[4], ids[5]}));
+    EXPECT_EQ(page_ids(ids[5], 3), (std::vector<RoomId>{ids[6]}));
+    EXPECT_TRUE(page_ids(ids[6], 3).empty());
+    EXPECT_EQ(page_ids(std::nullopt, 100), ids);
+    const auto page = this->rooms().ListPage(ids[0], 1);
+    ASSERT_EQ(page.size(), 1u);
+    EXPECT_EQ(page[0].name, "two");
+    EXPECT_EQ(page[0].time_created, FixedTime());
+
+    const RoomListVersion v = this->rooms().Version();
+    EXPECT_EQ(v.count, 7);
+    EXPECT_EQ(v.max_id, ids.back());
+    EXPECT_EQ(this->rooms().Version(), v) << "reading changes nothing";
+    const RoomId next = this->rooms().Create("one more", FixedTime()).id;
+    EXPECT_EQ(this->rooms().Version(), (RoomListVersion{8, next}));
+}
+
 TYPED_TEST_P(StoreContract, Users) {
     auto alice = this->users().Create("alice", "key-alice", "hash-a", FixedTime());
     ASSERT_TRUE(alice.ok());
@@ -281,8 +308,8 @@ TYPED_TEST_P(StoreContract, OnlyOneConcurrentConsumeWins) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertIsIdempotent, RoundTripsEveryField, PagesNewestFirstWithBefore,
-                            OrderIsAcceptanceOrderNotIdOrder, UnknownBeforeIsNotFound, EmptyStore, Rooms, Users,
-                            NicknameKeysAreUnique, UsersOfBeforeKeysAreKeyedOnce, RefreshTokenStates,
-                            TokenExpiresAtItsInstant, OnlyOneConcurrentConsumeWins);
+                            OrderIsAcceptanceOrderNotIdOrder, UnknownBeforeIsNotFound, EmptyStore, Rooms,
+                            RoomPagesAndVersion, Users, NicknameKeysAreUnique, UsersOfBeforeKeysAreKeyedOnce,
+                            RefreshTokenStates, TokenExpiresAtItsInstant, OnlyOneConcurrentConsumeWins);
 
 }  // namespace rooms::contract

@@ -97,6 +97,11 @@ const std::string& PathPrefix() {
 std::string ApiRoot(const std::string& test_prefix) { return External() ? std::string() : test_prefix; }
 
 ServerProcess::ServerProcess(std::map<std::string, std::string> env) : env_(std::move(env)) {
+    // Join/leave notices at once and unlimited, unless a suite asks otherwise: the suites read a leave right after a
+    // close and reconnect as the same user at once, expecting a join notice each time. PresenceStormTest runs the
+    // defaults (a 3 s grace, 0.5 notices a second).
+    env_.try_emplace("ROOMS_CHAT_PRESENCE_GRACE_MS", "0");
+    env_.try_emplace("ROOMS_CHAT_USER_NOTICES_PER_S", "0");
     if (External()) {
         external_ = true;
         keep_ = true;  // not ours

@@ -57,6 +57,9 @@ constexpr Statement kFamilyOf{"rooms_family_of", "SELECT family FROM refresh_tok
 constexpr Statement kInsertRoom{"rooms_insert_room",
                                 "INSERT INTO rooms (name, time_created) VALUES ($1, $2) RETURNING id"};
 constexpr Statement kListRooms{"rooms_list_rooms", "SELECT id, name, time_created FROM rooms ORDER BY id"};
+constexpr Statement kListRoomsAfter{"rooms_list_rooms_after",
+                                    "SELECT id, name, time_created FROM rooms WHERE id > $1 ORDER BY id LIMIT $2"};
+constexpr Statement kRoomListVersion{"rooms_room_list_version", "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM rooms"};
 constexpr Statement kRoomById{"rooms_room_by_id", "SELECT id, name, time_created FROM rooms WHERE id = $1"};
 
 // unnest keeps the arrays' order and ORDER BY ord makes it explicit, so seq follows the batch. Repeated and
@@ -237,6 +240,24 @@ std::vector<Room> PgRoomStore::List() {
         out.reserve(static_cast<std::size_t>(r.rows()));
         for (int i = 0; i < r.rows(); ++i) out.push_back(ReadRoom(r, i));
         return out;
+    });
+}
+
+std::vector<Room> PgRoomStore::ListPage(std::optional<RoomId> after, int limit) {
+    const auto params = Params().Int8(after.value_or(0)).Int8(limit);
+    return pg::Run(pool_, Retry::kOnceWhenConnectionLost, [&](Connection& c) {
+        const pg::Result r = c.Execute(kListRoomsAfter, params);
+        std::vector<Room> out;
+        out.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) out.push_back(ReadRoom(r, i));
+        return out;
+    });
+}
+
+RoomListVersion PgRoomStore::Version() {
+    return pg::Run(pool_, Retry::kOnceWhenConnectionLost, [&](Connection& c) {
+        const pg::Result r = c.Execute(kRoomListVersion);
+        return RoomListVersion{r.Int(0, 0), r.Int(0, 1)};
     });
 }
 

@@ -49,6 +49,8 @@ class PgRoomStore : public RoomStore {
     explicit PgRoomStore(PgPool& pool) : pool_(pool) {}
     Room Create(std::string_view name, TimePoint now) override;
     std::vector<Room> List() override;
+    std::vector<Room> ListPage(std::optional<RoomId> after, int limit) override;
+    RoomListVersion Version() override;
     std::optional<Room> Find(RoomId id) override;
 
   private:

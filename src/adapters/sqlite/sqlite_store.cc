@@ -326,6 +326,24 @@ std::vector<Room> SqliteRoomStore::List() {
     });
 }
 
+std::vector<Room> SqliteRoomStore::ListPage(std::optional<RoomId> after, int limit) {
+    return db_.With([&](sqlite3* db) {
+        std::vector<Room> out;
+        Stmt s(db, "SELECT id, name, time_created FROM rooms WHERE id > ? ORDER BY id LIMIT ?");
+        s.Bind(1, after.value_or(0)).Bind(2, static_cast<std::int64_t>(limit));
+        while (s.Step()) out.push_back(Room{s.Int(0), s.Text(1), FromMicros(s.Int(2))});
+        return out;
+    });
+}
+
+RoomListVersion SqliteRoomStore::Version() {
+    return db_.With([&](sqlite3* db) {
+        Stmt s(db, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM rooms");
+        if (!s.Step()) Fail(db, "count rooms");
+        return RoomListVersion{s.Int(0), s.Int(1)};
+    });
+}
+
 std::optional<Room> SqliteRoomStore::Find(RoomId id) {
     return db_.With([&](sqlite3* db) -> std::optional<Room> {
         Stmt s(db, "SELECT id, name, time_created FROM rooms WHERE id = ?");

@@ -74,6 +74,8 @@ class SqliteRoomStore : public RoomStore {
     explicit SqliteRoomStore(SqliteDatabase& db) : db_(db) {}
     Room Create(std::string_view name, TimePoint now) override;
     std::vector<Room> List() override;
+    std::vector<Room> ListPage(std::optional<RoomId> after, int limit) override;
+    RoomListVersion Version() override;
     std::optional<Room> Find(RoomId id) override;
 
   private:

@@ -6,8 +6,11 @@
 #include <barrier>
 #include <thread>
 
+#include "adapters/memory/memory_presence.h"
 #include "contract/store_contract.h"
 #include "pg_test_util.h"
+#include "services/room_service.h"
+#include "support/simulated_time.h"
 
 namespace rooms::pgtest {
 namespace {
@@ -286,6 +289,44 @@ TEST_F(PgSchemaTest, StoresOnAnUnmigratedSchemaSayWhatToDo) {
 }
 
 TEST_F(PgStoresTest, AnswersItsHealthCheck) { EXPECT_EQ(pool_->Health(), std::nullopt); }
+
+// The gateway's room use case on PostgreSQL, as the websocket role runs it: the per-user rate, the total cap (the
+// count PostgreSQL gives), pages that walk the list to its end, and the list's version for the ETag.
+TEST_F(PgStoresTest, RoomServiceCapsPagesAndVersionsTheListOnPostgres) {
+    test_support::SimulatedTime time;
+    MemoryPresence presence;
+    RateLimiter per_user(1.0 / 60, 4, time);
+    RoomService rooms(*rooms_, presence, time, RoomLimits{&per_user, 8});  // the fixture made two
+    std::vector<RoomId> created = {room1_, room2_};
+    const auto create = [&](UserId user, const std::string& name) {
+        auto r = rooms.Create(user, name);
+        EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().message);
+        if (r.ok()) created.push_back(r->id);
+    };
+    for (int i = 0; i < 4; ++i) create(1, "a" + std::to_string(i));
+    auto limited = rooms.Create(1, "a4");
+    ASSERT_FALSE(limited.ok());
+    EXPECT_EQ(limited.error().code, ErrorCode::kRateLimited);
+    EXPECT_EQ(limited.error().retry_after_s, 60);
+    for (int i = 0; i < 2; ++i) create(2, "b" + std::to_string(i));
+    ASSERT_EQ(created.size(), 8u);
+    auto capped = rooms.Create(3, "c");
+    ASSERT_FALSE(capped.ok());
+    EXPECT_EQ(capped.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(rooms.Version(), (RoomListVersion{8, created.back()}));
+
+    std::vector<RoomId> walked;
+    std::optional<RoomId> after;
+    for (int pages = 0; pages < 10; ++pages) {
+        RoomPage page = rooms.ListPage(after, 4);
+        for (const Room& r : page.rooms) walked.push_back(r.id);
+        if (!page.next_after) break;
+        after = page.next_after;
+    }
+    EXPECT_EQ(walked, created);
+    EXPECT_FALSE(rooms.ListPage(created[3], 4).next_after) << "4 rooms after the fourth: the last page";
+    EXPECT_TRUE(rooms.ListPage(created[3], 3).next_after);
+}
 
 }  // namespace
 }  // namespace rooms::pgtest

@@ -96,6 +96,34 @@ TEST_F(ChatServiceTest, RecentReadsTheStoreOnceThenTheCache) {
     EXPECT_EQ(page->front().content, "live 1");
 }
 
+TEST(ChatServiceJoinHistoryTest, JoinHistoryPrefersChatMessagesOverNotices) {
+    const auto notice = [](MessageId id) { return MakeMessage(id, 1, "", "bob", 2, MessageType::kJoin); };
+    const auto chat = [](MessageId id) { return MakeMessage(id, 1); };
+    // Newest first: notices 9, 8, chat 7, notice 6, chat 5, chat 4, notice 3.
+    const std::vector<Message> mixed = {notice(9), notice(8), chat(7), notice(6), chat(5), chat(4), notice(3)};
+    EXPECT_EQ(Ids(SelectJoinHistory(mixed, 3)), (std::vector<MessageId>{7, 5, 4})) << "three chat messages: no notice";
+    EXPECT_EQ(Ids(SelectJoinHistory(mixed, 5)), (std::vector<MessageId>{9, 8, 7, 5, 4}))
+        << "two slots left: the two newest notices, in their place";
+    EXPECT_EQ(Ids(SelectJoinHistory(mixed, 100)), (std::vector<MessageId>{9, 8, 7, 6, 5, 4, 3})) << "room for all";
+    EXPECT_TRUE(SelectJoinHistory(mixed, 0).empty());
+}
+
+TEST_F(ChatServiceTest, JoinHistoryAfterAMissReadsThePastNoticesInTheStore) {
+    std::vector<Message> stored;
+    for (MessageId id = 1; id <= 3; ++id) stored.push_back(MakeMessage(id, room_));
+    // A storm: 20 notices, more than six pages of the history size (3).
+    for (MessageId id = 4; id < 24; ++id)
+        stored.push_back(MakeMessage(id, room_, "", "bob", 2, id % 2 ? MessageType::kJoin : MessageType::kLeave));
+    store_.InsertBatch(stored);
+    EXPECT_EQ(Ids(chat_.Recent(room_)), (std::vector<MessageId>{3, 2, 1})) << "from the store, a miss";
+    EXPECT_EQ(Ids(chat_.Recent(room_)), (std::vector<MessageId>{3, 2, 1})) << "from the cache it filled";
+    // Live notices do not push them out either.
+    for (int i = 0; i < 10; ++i)
+        chat_.Publish(chat_.Stamp(room_, Principal{2, "bob"}, MessageType::kLeave, "left the room"),
+                      [](const std::optional<Error>&) {});
+    EXPECT_EQ(Ids(chat_.Recent(room_)), (std::vector<MessageId>{3, 2, 1}));
+}
+
 TEST_F(ChatServiceTest, RecentOfAnEmptyRoomIsEmpty) {
     EXPECT_TRUE(chat_.Recent(room_).empty());
     EXPECT_TRUE(chat_.Recent(room_).empty());  // a hit now

@@ -50,7 +50,7 @@ class ChatSessionTest : public ::testing::Test {
         cache_.Fill(kRoom, {});
     }
     ChatSession Session(RateLimiter& limiter) {
-        return ChatSession(ChatSessionDeps{chat_, hub_, presence_, limiter}, kRoom, Principal{7, "alice"}, "0:1");
+        return ChatSession(ChatSessionDeps{chat_, hub_, limiter, notices_}, kRoom, Principal{7, "alice"}, "0:1");
     }
     static constexpr RoomId kRoom = 3;
 
@@ -64,6 +64,7 @@ class ChatSessionTest : public ::testing::Test {
     IdGenerator ids_{1};
     ChatService chat_{bus_, cache_, store_, ids_, nullptr, Settings(), time_};
     RateLimiter unlimited_{0, 1, time_};
+    PresenceNotices notices_{chat_, presence_, unlimited_, std::chrono::milliseconds(0), time_};  // no grace
 };
 
 TEST_F(ChatSessionTest, EnterJoinsTheFanOutAndDiscardsWhatTheHistoryHolds) {
@@ -141,7 +142,8 @@ TEST_F(ChatSessionTest, ThePerUserLimitRefusesWithAnErrorFrame) {
 TEST_F(ChatSessionTest, ABusThatRefusesTellsTheSender) {
     RefusingBus refusing;
     ChatService chat(refusing, cache_, store_, ids_, nullptr, Settings(), time_);
-    ChatSession session(ChatSessionDeps{chat, hub_, presence_, unlimited_}, kRoom, Principal{7, "alice"}, "0:2");
+    PresenceNotices notices(chat, presence_, unlimited_, std::chrono::milliseconds(0), time_);
+    ChatSession session(ChatSessionDeps{chat, hub_, unlimited_, notices}, kRoom, Principal{7, "alice"}, "0:2");
     std::vector<std::string> errors;
     EXPECT_EQ(session.Send("hello", [&](const Error& e) { errors.push_back(e.message); }), std::nullopt);
     EXPECT_EQ(errors, (std::vector<std::string>{"message not sent: the brokers do not answer"}));

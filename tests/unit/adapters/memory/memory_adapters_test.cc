@@ -145,6 +145,113 @@ TEST(MemoryHistoryCacheTest, TrimsToCapacity) {
     EXPECT_EQ(Ids(*cache2.Recent(2, 10)), (std::vector<MessageId>{14, 13, 12}));
 }
 
+// --- MemoryHistoryCache: the byte budget and the notices --------------------------------------------
+
+Message BigMessage(MessageId id, RoomId room, std::size_t bytes = 4096, MessageType type = MessageType::kMessage) {
+    return MakeMessage(id, room, std::string(bytes, 'x'), "alice", 1, type);
+}
+
+TEST(MemoryHistoryCacheBudgetTest, ChargesEveryMessageAndRoom) {
+    MemoryHistoryCache cache(10, 1 << 20);
+    EXPECT_EQ(cache.bytes(), 0u);
+    cache.Fill(1, {});
+    EXPECT_EQ(cache.bytes(), MemoryHistoryCache::kRoomBytes);
+    const Message m = BigMessage(1, 1);
+    cache.Append(m);
+    const std::size_t one = MemoryHistoryCache::MessageBytes(m);
+    EXPECT_GE(one, 4096u);
+    EXPECT_EQ(cache.bytes(), MemoryHistoryCache::kRoomBytes + one);
+    // Trimming to the capacity gives back what the dropped messages cost.
+    for (MessageId id = 2; id <= 25; ++id) cache.Append(BigMessage(id, 1));
+    EXPECT_EQ(cache.bytes(), MemoryHistoryCache::kRoomBytes + 10 * one);
+    EXPECT_EQ(cache.rooms(), 1u);
+    EXPECT_EQ(cache.evictions(), 0u);
+}
+
+TEST(MemoryHistoryCacheBudgetTest, DropsTheLeastRecentlyUsedRoomsToStayWithinTheBudget) {
+    const std::size_t room_bytes =
+        MemoryHistoryCache::kRoomBytes + 10 * MemoryHistoryCache::MessageBytes(BigMessage(1, 1));
+    const std::size_t budget = 3 * room_bytes;  // three full rooms
+    MemoryHistoryCache cache(10, static_cast<std::int64_t>(budget));
+    MessageId id = 0;
+    auto fill_room = [&](RoomId room) {
+        cache.Fill(room, {});
+        for (int i = 0; i < 10; ++i) cache.Append(BigMessage(++id, room));
+    };
+    fill_room(1);
+    fill_room(2);
+    fill_room(3);
+    EXPECT_EQ(cache.rooms(), 3u);
+    EXPECT_LE(cache.bytes(), budget);
+    ASSERT_TRUE(cache.Recent(1, 10).has_value()) << "read: room 1 is now the most recently used";
+    fill_room(4);  // over the budget: room 2, the least recently used, goes
+    EXPECT_LE(cache.bytes(), budget);
+    EXPECT_EQ(cache.evictions(), 1u);
+    EXPECT_FALSE(cache.Recent(2, 10).has_value()) << "dropped: a miss, the store answers";
+    EXPECT_TRUE(cache.Recent(1, 10).has_value());
+    EXPECT_TRUE(cache.Recent(3, 10).has_value());
+    EXPECT_TRUE(cache.Recent(4, 10).has_value());
+
+    // Three times the budget over many rooms: never above it, and every room that stays is whole.
+    for (RoomId room = 10; room < 40; ++room) {
+        fill_room(room);
+        EXPECT_LE(cache.bytes(), budget) << "room " << room;
+    }
+    EXPECT_LE(cache.rooms(), 3u);
+    auto newest = cache.Recent(39, 10);
+    ASSERT_TRUE(newest.has_value());
+    EXPECT_EQ(newest->size(), 10u);
+    EXPECT_EQ(newest->front().id, id);
+
+    // A dropped room fills again from the store like any miss.
+    cache.Fill(2, {BigMessage(5, 2), BigMessage(4, 2)});
+    EXPECT_EQ(Ids(*cache.Recent(2, 10)), (std::vector<MessageId>{5, 4}));
+    EXPECT_LE(cache.bytes(), budget);
+}
+
+TEST(MemoryHistoryCacheBudgetTest, OneRoomLargerThanTheBudgetIsKeptAlone) {
+    MemoryHistoryCache cache(10, 10'000);  // less than three 4 KiB messages
+    cache.Fill(1, {});
+    cache.Fill(2, {});
+    for (MessageId id = 1; id <= 5; ++id) cache.Append(BigMessage(id, 2));
+    EXPECT_FALSE(cache.Recent(1, 10).has_value());
+    ASSERT_TRUE(cache.Recent(2, 10).has_value());
+    EXPECT_EQ(cache.Recent(2, 10)->size(), 5u);
+    EXPECT_EQ(cache.rooms(), 1u);
+}
+
+TEST(MemoryHistoryCacheBudgetTest, AZeroBudgetCachesNothing) {
+    MemoryHistoryCache cache(10, 0);
+    cache.Fill(1, Messages(1, {2, 1}));
+    cache.Append(MakeMessage(3, 1));
+    EXPECT_FALSE(cache.Recent(1, 10).has_value());
+    EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(MemoryHistoryCacheTest, NoticesNeverPushChatMessagesOut) {
+    MemoryHistoryCache cache(3);
+    cache.Fill(1, Messages(1, {3, 2, 1}));
+    // A join/leave storm: far more notices than the capacity.
+    for (MessageId id = 4; id < 100; ++id)
+        cache.Append(MakeMessage(id, 1, "", "bob", 2, id % 2 == 0 ? MessageType::kJoin : MessageType::kLeave));
+    auto recent = cache.Recent(1, 3);
+    ASSERT_TRUE(recent.has_value());
+    std::vector<MessageId> chat;
+    std::size_t notices = 0;
+    for (const auto& m : *recent) (m.type == MessageType::kMessage ? chat.push_back(m.id) : void(++notices));
+    EXPECT_EQ(chat, (std::vector<MessageId>{3, 2, 1})) << "the three chat messages are still there";
+    EXPECT_EQ(notices, 3u) << "and the newest three notices, no more";
+    EXPECT_EQ(recent->front().id, 99);
+    // A new chat message pushes the oldest chat message out, and the notices older than it.
+    cache.Append(MakeMessage(100, 1));
+    std::vector<MessageId> chat_after;
+    const auto after = cache.Recent(1, 3);
+    ASSERT_TRUE(after.has_value());
+    for (const auto& m : *after)
+        if (m.type == MessageType::kMessage) chat_after.push_back(m.id);
+    EXPECT_EQ(chat_after, (std::vector<MessageId>{100, 3, 2}));
+}
+
 TEST(MemoryHistoryCacheTest, RoomsAreSeparate) {
     MemoryHistoryCache cache(10);
     cache.Fill(1, Messages(1, {1}));
