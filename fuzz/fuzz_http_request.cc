@@ -132,7 +132,7 @@ struct World {
 /// The gateway's dispatch of one request, on a connection that has no peer.
 std::optional<Response> Dispatch(Process& p, World& w, Request& req) {
     const std::atomic<bool> stopping{false};
-    auto conn = std::make_shared<HttpConnection>(Transport(beast::tcp_stream(p.io)), stopping);
+    auto conn = std::make_shared<HttpConnection>(Transport(beast::tcp_stream(p.io)), stopping, /*peer_trusted=*/false);
     std::optional<Response> out;
     std::exception_ptr error;
     auto run = [&]() -> asio::awaitable<void> { out = co_await w.dispatcher->Handle(req, "127.0.0.1", *conn); };
@@ -194,7 +194,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!parser.is_done()) return 0;  // malformed, over a limit or truncated: the server answers 4xx or closes
 
         Request req = parser.release();
-        (void)ClientIp(req, "10.0.0.2", {"10.0.0.2", "10.0.0.3"});
+        if (HeadProblem(req)) break;  // 400 and the connection closes (HttpSession)
+        static const IpNetworks kProxies = IpNetworks::ParseOrThrow("10.0.0.2, 10.0.0.3, 10.1.0.0/16");
+        (void)ClientIp(req, "10.0.0.2", kProxies);
         auto res = Dispatch(process, *world, req);
         if (!res) return 0;
         Check(req, *res);

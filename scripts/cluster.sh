@@ -82,6 +82,8 @@ stop_one() {  # name [signal]
 # nginx.conf and the files it includes, rendered into $RUN. With ROOMS_NGINX_TLS_CERT and ROOMS_NGINX_TLS_KEY (PEM
 # chain and key) nginx serves HTTPS on ROOMS_NGINX_HTTPS_PORT (default 8443) and its HTTP port answers ACME http-01
 # challenges from $RUN/acme (certbot --webroot) and redirects the rest to HTTPS; without them, plain HTTP.
+# Per client address: ROOMS_NGINX_CONN_PER_IP connections (default 1000), ROOMS_NGINX_RPS_PER_IP requests a second
+# to /api/ (default 10, as rate_limit.rps) with bursts of ROOMS_NGINX_REQ_BURST (default 20).
 nginx_render() {
     mkdir -p "$RUN/tmp" "$RUN/acme"
     local web=$ROOT/web/dist servers=$RUN/http.conf f
@@ -95,7 +97,9 @@ nginx_render() {
         sed -e "s#@RUN_DIR@#$RUN#g" -e "s#@WEB_DIR@#$web#g" -e "s#@SERVERS_CONF@#$servers#g" \
             -e "s#@HTTP_PORT@#$NGINX_PORT#g" -e "s#@HTTPS_PORT@#${ROOMS_NGINX_HTTPS_PORT:-8443}#g" \
             -e "s#@ACME_WEBROOT@#$RUN/acme#g" -e "s#@TLS_CERT@#${ROOMS_NGINX_TLS_CERT:-}#g" \
-            -e "s#@TLS_KEY@#${ROOMS_NGINX_TLS_KEY:-}#g" "$ROOT/config/nginx/$f" >"$RUN/$f"
+            -e "s#@TLS_KEY@#${ROOMS_NGINX_TLS_KEY:-}#g" -e "s#@CONN_PER_IP@#${ROOMS_NGINX_CONN_PER_IP:-1000}#g" \
+            -e "s#@RPS_PER_IP@#${ROOMS_NGINX_RPS_PER_IP:-10}#g" -e "s#@REQ_BURST@#${ROOMS_NGINX_REQ_BURST:-20}#g" \
+            "$ROOT/config/nginx/$f" >"$RUN/$f"
     done
 }
 

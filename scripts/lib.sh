@@ -46,7 +46,7 @@ start_bench_rooms() {
     local bin=$1 port=$2 data=$3 logfile=$4
     mkdir -p "$data"
     ROOMS_RATE_LIMIT_RPS=0 ROOMS_HTTP_MAX_CONNECTIONS=1000000 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
-        ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 "$bin" serve \
+        ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 ROOMS_HTTP_MAX_CONNECTIONS_PER_IP=0 "$bin" serve \
         --listen "127.0.0.1:$port" --data-dir "$data" --log-level warn >"$logfile" 2>&1 &
     BENCH_ROOMS_PID=$!
     wait_for "rooms serve on :$port" 30 curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz"

@@ -198,7 +198,8 @@ for tier in "${tiers[@]}"; do
             # address and some tests send thousands of messages at once.
             export ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
                 ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 \
-                ROOMS_CHAT_USER_ROOMS_PER_MIN=0 ROOMS_CHAT_USER_NOTICES_PER_S=0 ROOMS_CHAT_PRESENCE_GRACE_MS=0
+                ROOMS_CHAT_USER_ROOMS_PER_MIN=0 ROOMS_CHAT_USER_NOTICES_PER_S=0 ROOMS_CHAT_PRESENCE_GRACE_MS=0 \
+                ROOMS_HTTP_MAX_CONNECTIONS_PER_IP=0 ROOMS_NGINX_CONN_PER_IP=100000 ROOMS_NGINX_RPS_PER_IP=100000 ROOMS_NGINX_REQ_BURST=100000
             if start_services && (cd web && npm run --silent build >/dev/null) &&
                 scripts/cluster.sh up; then
                 SKIP_BUILD=1 web/scripts/e2e.sh http://127.0.0.1:${ROOMS_NGINX_PORT:-8080} 2>&1 | tee "$out/browser.log"

@@ -17,6 +17,7 @@
 #include "http/http_metrics.h"
 #include "http/json_codec.h"
 #include "http/request_policy.h"
+#include "http/static_files.h"
 #include "http/websocket_session.h"
 #include "services/auth_service.h"
 #include "services/chat_service.h"
@@ -66,8 +67,10 @@ struct Gateway {
                p.Require(p.ports.history, "a history cache", "gateway"),
                p.Require(p.ports.messages, "a message store", "gateway"),
                p.Require(p.ports.ids, "an id generator", "gateway"), p.ports.recent, config.chat, p.time()),
-          api_limit(config.rate_limit.rps, config.rate_limit.burst, p.time()),
-          user_messages(config.chat.user_messages_per_s, config.chat.user_messages_burst, p.time()),
+          api_limit(config.rate_limit.rps, config.rate_limit.burst, p.time(),
+                    static_cast<std::size_t>(config.rate_limit.max_tracked_keys)),
+          user_messages(config.chat.user_messages_per_s, config.chat.user_messages_burst, p.time(),
+                        static_cast<std::size_t>(config.rate_limit.max_tracked_keys)),
           user_notices(config.chat.user_notices_per_s, config.chat.user_notices_burst, p.time()),
           notices(chat, p.Require(p.ports.presence, "presence", "gateway"), user_notices,
                   std::chrono::milliseconds(config.chat.presence_grace_ms), p.time()),
@@ -152,7 +155,8 @@ void InitGateway(Process& p) {
     parts.allowed_origins = SplitList(c.http.allowed_origins);
     const fs::path static_dir =
         c.http.static_dir.empty() ? FindBesideBinary("web/dist", "index.html") : fs::path(c.http.static_dir);
-    parts.static_dir = static_dir;
+    parts.static_files =
+        &p.Own(std::make_unique<StaticFiles>(static_dir, static_cast<std::size_t>(c.http.static_cache_bytes)));
     parts.blocking_pool = &store_pool;
     ServeWithMetrics(p, g.router, store_pool, std::make_unique<Dispatcher>(g.router, std::move(parts)));
     front.tls = MakeTls(c);

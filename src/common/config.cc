@@ -11,6 +11,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/ip_networks.h"
+
 extern char** environ;
 
 namespace rooms {
@@ -99,6 +101,14 @@ Check<std::string> HostPort() {
                 return std::string{};
             },
             "HOST:PORT"};
+}
+
+Check<std::string> IpNetworkList() {
+    return {[](const std::string& text) {
+                std::string error;
+                return IpNetworks::Parse(text, &error) ? std::string{} : error;
+            },
+            "IP addresses or CIDR blocks, comma-separated"};
 }
 
 template <typename C>

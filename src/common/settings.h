@@ -33,11 +33,24 @@
 #define ROOMS_HTTP_SETTINGS(X) \
     X(std::int64_t, body_limit_bytes, 65'536, Range(1024, 64 << 20), "largest request body (413 above)") \
     X(std::int64_t, header_limit_bytes, 16'384, Range(1024, 1 << 20), "largest request header block (431 above)") \
-    X(int, request_timeout_s, 30, Range(1, 3600), "time to read one request; keep-alive idle time") \
-    X(int, max_connections, 10000, Range(1, 10'000'000), "open connections per process (HTTP and WebSocket); more are refused") \
+    X(int, request_timeout_s, 30, Range(1, 3600), \
+      "time to read one whole request (headers and body) from its first byte; no other wait of a request exceeds it") \
+    X(int, header_timeout_s, 10, Range(1, 3600), \
+      "time a new connection has to send its first request's headers, and any request its headers once it began") \
+    X(int, idle_timeout_s, 5, Range(1, 3600), "a keep-alive connection waiting for its next request is closed after this") \
+    X(int, max_connections, 10000, Range(1, 10'000'000), \
+      "open connections per process (HTTP and WebSocket); when full, the connection idle longest between requests " \
+      "is closed to make room (as nginx reuses idle keep-alive connections), else the new one is refused") \
+    X(int, max_connections_per_ip, 1000, Range(0, 10'000'000), \
+      "TCP connections (HTTP and WebSocket) per peer address, counted at accept; one more is closed at once, so one " \
+      "address cannot fill `http.max_connections`. Peers in `http.trusted_proxies` are exempt (0: no cap)") \
     X(std::string, static_dir, "", Any(), "web UI files served at `/`; empty: `web/dist` of the source tree beside the binary") \
-    X(std::string, trusted_proxies, "", Any(), \
-      "comma-separated proxy IPs whose `X-Forwarded-For` / `X-Real-IP` is believed") \
+    X(std::int64_t, static_cache_bytes, 32 << 20, Range(0, 1 << 30), \
+      "web UI files read into memory at start, so serving one costs no disk read; files past this are read per " \
+      "request. Changed files are served after a restart") \
+    X(std::string, trusted_proxies, "", IpNetworkList(), \
+      "comma-separated proxy addresses or CIDR blocks (`10.0.0.1`, `10.0.0.0/8`, `::1/128`) whose `X-Forwarded-For` " \
+      "/ `X-Real-IP` / `X-Forwarded-Host` is believed; they are exempt from `http.max_connections_per_ip`") \
     X(std::int64_t, gzip_min_bytes, 1024, Range(0ll, 1ll << 30), \
       "JSON responses of the API at least this large are gzip-compressed for clients that send " \
       "`Accept-Encoding: gzip` (0: never)") \
@@ -69,7 +82,10 @@
 
 #define ROOMS_RATE_LIMIT_SETTINGS(X) \
     X(double, rps, 10, Range(0.0, 1e9), "API requests per second per client IP; 0 = no limit") \
-    X(double, burst, 20, Range(1.0, 1e9), "requests a client may make at once")
+    X(double, burst, 20, Range(1.0, 1e9), "requests a client may make at once") \
+    X(std::int64_t, max_tracked_keys, 100'000, Range(1, 100'000'000), \
+      "client addresses (and users, for `chat.user_messages_per_s`) whose buckets are kept; beyond it the least " \
+      "recently seen one is forgotten (it starts again with a full bucket)")
 
 #define ROOMS_CHAT_SETTINGS(X) \
     X(int, history_size, 100, Range(0, 10000), "messages in the history frame sent on join") \

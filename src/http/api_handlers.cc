@@ -63,15 +63,16 @@ Response ApiHandlers::Ok(const RequestContext& ctx, const json::value& body) con
 void ApiHandlers::Register(Router& router) {
     auto bind = [this](auto method) { return [this, method](RequestContext& ctx) { return (this->*method)(ctx); }; };
     using V = http::verb;
-    const RouteFlags open{.rate_limited = true};
+    const RouteFlags open{.rate_limited = true, .json_body = true};
     const RouteFlags authed{.rate_limited = true, .auth = true};
+    const RouteFlags authed_json{.rate_limited = true, .auth = true, .json_body = true};
     const RouteFlags room{.rate_limited = true, .auth = true, .room = true};
     const RouteFlags room_socket{.rate_limited = true, .auth = true, .room = true, .websocket = true};
     router.Add(V::post, "/user/register", open, bind(&ApiHandlers::RegisterUser));
     router.Add(V::post, "/user/login", open, bind(&ApiHandlers::Login));
     router.Add(V::post, "/user/refresh", open, bind(&ApiHandlers::Refresh));
     router.Add(V::post, "/user/logout", open, bind(&ApiHandlers::Logout));
-    router.Add(V::post, "/chat/rooms", authed, bind(&ApiHandlers::CreateRoom));
+    router.Add(V::post, "/chat/rooms", authed_json, bind(&ApiHandlers::CreateRoom));
     router.Add(V::get, "/chat/rooms", authed, bind(&ApiHandlers::ListRooms));
     router.Add(V::get, "/chat/rooms/{id}", room_socket, bind(&ApiHandlers::RoomWithoutUpgrade));
     router.Add(V::get, "/chat/rooms/{id}/clients", room, bind(&ApiHandlers::Clients));

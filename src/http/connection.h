@@ -1,8 +1,11 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -16,6 +19,13 @@ class Connection {
     virtual void Shutdown() = 0;
     /// Cuts the connection at once (the grace period is over). Any thread.
     virtual void Abort() = 0;
+    /// Since when the connection waits for a request and may be closed to make room for a new one (an HTTP
+    /// keep-alive connection between requests, or one that has not sent its first byte yet); nullopt when it is
+    /// busy or cannot be reclaimed (a WebSocket). Any thread.
+    virtual std::optional<std::chrono::steady_clock::time_point> IdleSince() const { return std::nullopt; }
+    /// Closes the connection if it still waits for a request: true when it will close without answering anything
+    /// (its slot counts as free), false when it has become busy meanwhile. Any thread.
+    virtual bool TryReclaim() { return false; }
 };
 
 /// Every live connection, so shutdown can reach them and the connection cap can count them. Thread-safe.
@@ -40,6 +50,18 @@ class ConnectionRegistry {
     }
     void AbortAll() {
         for (auto& c : Snapshot()) c->Abort();
+    }
+    /// Closes the connection that has waited longest for a request (Connection::TryReclaim), as nginx reuses
+    /// idle keep-alive connections when it runs out: true when one will close. O(connections): for a full server.
+    bool ReclaimIdle() {
+        using TimePoint = std::chrono::steady_clock::time_point;
+        std::vector<std::pair<TimePoint, std::shared_ptr<Connection>>> idle;
+        for (auto& c : Snapshot())
+            if (auto since = c->IdleSince()) idle.emplace_back(*since, std::move(c));
+        std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto& [since, c] : idle)
+            if (c->TryReclaim()) return true;
+        return false;
     }
 
   private:

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/url.hpp>
 #include <stdexcept>
 
 #include "common/text.h"
@@ -12,8 +11,6 @@
 
 namespace rooms {
 
-namespace urls = boost::urls;
-
 Dispatcher::Dispatcher(const Router& router, DispatcherParts parts) : router_(router), parts_(std::move(parts)) {
     for (const Route& r : router_.routes()) {
         const RouteFlags& f = r.flags;
@@ -22,16 +19,17 @@ Dispatcher::Dispatcher(const Router& router, DispatcherParts parts) : router_(ro
             (f.websocket && (!parts_.upgrade || !f.room)))
             throw std::logic_error("Dispatcher: a route asks for a part of request policy it was not given");
     }
-    if (!parts_.static_dir.empty() && !parts_.blocking_pool)
-        throw std::logic_error("Dispatcher: static files need a blocking pool");
+    if (parts_.static_files && !parts_.static_files->complete() && !parts_.blocking_pool)
+        throw std::logic_error("Dispatcher: static files read from disk need a blocking pool");
 }
 
 asio::awaitable<Response> Dispatcher::Handle(Request& req, const std::string& client_ip, HttpConnection& conn) {
-    auto parsed = urls::parse_origin_form(req.target());
-    if (!parsed) co_return ErrorResponse(http::status::bad_request, "malformed request target");
-    const std::string path = parsed->path();
-    std::map<std::string, std::string> query;
-    for (auto p : parsed->params()) query[std::string(p.key)] = std::string(p.value);
+    auto target = ParseRequestTarget(req.target());
+    if (!target) co_return ErrorResponse(http::status::bad_request, "malformed request target");
+    // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host (the Origin check compares with it).
+    if (target->authority) req.set(http::field::host, *target->authority);
+    const std::string& path = target->path;
+    std::map<std::string, std::string>& query = target->query;
 
     auto match = router_.Find(req.method(), path);
     if (!match.route) {
@@ -40,11 +38,12 @@ asio::awaitable<Response> Dispatcher::Handle(Request& req, const std::string& cl
             res.set(http::field::allow, match.allow);
             co_return res;
         }
-        if (parts_.static_dir.empty() || router_.IsApiPath(path) ||
+        if (!parts_.static_files || router_.IsApiPath(path) ||
             (req.method() != http::verb::get && req.method() != http::verb::head))
             co_return ErrorResponse(http::status::not_found, "not found");
-        Response file =
-            co_await RunBlocking(*parts_.blocking_pool, [&] { return StaticFile(parts_.static_dir, req, path); });
+        if (std::optional<Response> file = parts_.static_files->Find(req, path)) co_return std::move(*file);
+        const std::filesystem::path& dir = parts_.static_files->dir();
+        Response file = co_await RunBlocking(*parts_.blocking_pool, [&] { return StaticFile(dir, req, path); });
         co_return file;
     }
     const Route& route = *match.route;
@@ -57,6 +56,9 @@ asio::awaitable<Response> Dispatcher::Handle(Request& req, const std::string& cl
             co_return res;
         }
     }
+    if (flags.json_body && IsFormContentType(req))
+        co_return ErrorResponse(http::status::unsupported_media_type,
+                                "Content-Type must be application/json (or left out), not a form's");
     RequestContext ctx{req, std::move(match.params), std::move(query), client_ip, std::nullopt, std::nullopt};
     if (flags.auth) {
         const std::string_view token = BearerToken(req, ctx.query);
@@ -66,7 +68,7 @@ asio::awaitable<Response> Dispatcher::Handle(Request& req, const std::string& cl
         ctx.principal = std::move(*who);
     }
     const bool upgrade = flags.websocket && websocket::is_upgrade(req);
-    if (upgrade && !OriginAllowed(req, parts_.allowed_origins))
+    if (upgrade && !OriginAllowed(req, parts_.allowed_origins, conn.peer_trusted()))
         co_return ErrorResponse(http::status::forbidden, "origin not allowed");
     if (flags.room) {
         const auto room_id = ParseId(ctx.params.at(0));

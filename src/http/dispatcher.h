@@ -11,6 +11,7 @@
 #include "http/asio.h"
 #include "http/http_session.h"
 #include "http/router.h"
+#include "http/static_files.h"
 
 namespace rooms {
 
@@ -30,14 +31,16 @@ struct DispatcherParts {
     RoomLookup find_room;                        // `room`
     WebSocketUpgrade upgrade;                    // `websocket`
     std::vector<std::string> allowed_origins;    // `websocket`: http.allowed_origins (empty: the request's Host)
-    std::filesystem::path static_dir;            // GET/HEAD of a path no route knows: the web UI's files (empty: 404)
-    asio::thread_pool* blocking_pool = nullptr;  // room lookups and static files run here, off the I/O threads
+    const StaticFiles* static_files = nullptr;   // GET/HEAD of a path no route knows: the web UI's files (null: 404)
+    asio::thread_pool* blocking_pool = nullptr;  // room lookups and disk reads run here, off the I/O threads
 };
 
-/// Routes a request and applies what its route's flags ask for, in this order: rate limit (429 with Retry-After),
-/// access token (401), for a WebSocket upgrade the Origin (403), the room (404), then the upgrade or the handler
-/// (an exception there is a 500 with nothing of it shown; a WebSocket while the server shuts down is a 503). Unknown
-/// paths: the web UI's files for GET/HEAD, else 404; a known path with another method: 405 with Allow.
+/// Routes a request by the path of its target (origin-form, or absolute-form whose authority then stands for Host;
+/// anything else is 400) and applies what its route's flags ask for, in this order: rate limit (429 with
+/// Retry-After), a form's Content-Type on a JSON endpoint (415), access token (401), for a WebSocket upgrade the Origin
+/// (403), the room (404), then the upgrade or the handler (an exception there is a 500 with nothing of it shown; a
+/// WebSocket while the server shuts down is a 503). Unknown paths: the web UI's files for GET/HEAD, else 404; a known
+/// path with another method: 405 with Allow.
 class Dispatcher : public RequestHandler {
   public:
     Dispatcher(const Router& router, DispatcherParts parts);

@@ -6,6 +6,13 @@ namespace rooms {
 
 namespace {
 
+/// The peer's address as the caps count it: an IPv4 client on a dual-stack listener as plain IPv4.
+std::string PeerAddress(const asio::ip::address& address) {
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+    return address.to_string();
+}
+
 /// A connection during its TLS handshake, as shutdown sees it: it has no request to finish, so both a graceful
 /// shutdown and an abort cut it. Before this, a handshake would hold the I/O threads for its whole timeout.
 class PendingHandshake : public Connection, public std::enable_shared_from_this<PendingHandshake> {
@@ -45,6 +52,7 @@ HttpServer::HttpServer(asio::io_context& io, const HttpSettings& http, RequestHa
     : io_(io),
       session_options_(HttpSessionOptions::From(http)),
       max_connections_(static_cast<std::size_t>(http.max_connections)),
+      per_address_(static_cast<std::size_t>(http.max_connections_per_ip)),
       handler_(handler),
       registry_(registry),
       tls_(tls),
@@ -96,14 +104,19 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
             co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (stopping_ || ec == asio::error::operation_aborted) co_return;
-            spdlog::warn("accept: {}", ec.message());
+            if (accept_error_log_.ShouldLog(ec.message()))
+                spdlog::warn("accept: {} (logged at most once a second)", ec.message());
             // Out of descriptors and the like: do not spin.
             asio::steady_timer t(io_, std::chrono::milliseconds(50));
             co_await t.async_wait(asio::use_awaitable);
             continue;
         }
-        if (open_connections_.load() >= max_connections_) {
-            spdlog::warn("accept: {} connections open (http.max_connections), refusing", open_connections_.load());
+        beast::error_code ep_ec;
+        const auto peer = socket.remote_endpoint(ep_ec);
+        if (ep_ec) continue;  // gone already
+        const std::string peer_ip = PeerAddress(peer.address());
+        const bool exempt = session_options_.trusted_proxies.Contains(peer_ip);
+        if (!AdmitConnection(peer_ip, exempt)) {
             beast::error_code ignored;
             socket.close(ignored);
             continue;
@@ -112,8 +125,9 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
         socket.set_option(tcp::no_delay(true), nodelay_ec);  // chat frames are small: send them now
         auto executor = socket.get_executor();
         ++open_connections_;
-        asio::co_spawn(executor, Serve(std::move(socket)), [this](const std::exception_ptr& e) {
+        asio::co_spawn(executor, Serve(std::move(socket)), [this, peer_ip, exempt](const std::exception_ptr& e) {
             --open_connections_;
+            if (!exempt) per_address_.Release(peer_ip);
             if (!e) return;
             try {
                 std::rethrow_exception(e);
@@ -122,6 +136,29 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
             }
         });
     }
+}
+
+bool HttpServer::AdmitConnection(const std::string& peer, bool exempt) {
+    if (!exempt && !per_address_.TryAcquire(peer)) {
+        if (per_address_log_.ShouldLog("per address"))
+            spdlog::warn(
+                "accept: {} has {} connections open (http.max_connections_per_ip), refusing more "
+                "(logged at most once a second)",
+                peer, per_address_.cap());
+        return false;
+    }
+    // Full: make room by closing the connection idle longest; its slot counts as free at once, so the count may
+    // pass the cap by the few connections closing at that moment.
+    if (open_connections_.load() >= max_connections_ && !registry_.ReclaimIdle()) {
+        if (!exempt) per_address_.Release(peer);
+        if (full_log_.ShouldLog("full"))
+            spdlog::warn(
+                "accept: {} connections open (http.max_connections), all busy, refusing "
+                "(logged at most once a second)",
+                open_connections_.load());
+        return false;
+    }
+    return true;
 }
 
 asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {

@@ -5,17 +5,23 @@
 #include <functional>
 
 #include "common/settings.h"
+#include "common/throttled_log.h"
 #include "http/asio.h"
 #include "http/connection.h"
+#include "http/connection_caps.h"
 #include "http/http_session.h"
 #include "http/tls_context.h"
 
 namespace rooms {
 
 /// The listener: accepts connections up to http.max_connections and serves each with ServeHttp and `handler`,
-/// on a strand of its own. With `tls` every connection first completes a TLS handshake (within
-/// tls.handshake_timeout_s, with the context current at accept time) and is closed when it fails. The gateway and the
-/// consumer's probes both run one, with different handlers.
+/// on a strand of its own. At most http.max_connections_per_ip come from one peer address (trusted proxies are
+/// exempt), so no address can fill the server; when it is full all the same, the connection that has waited
+/// longest for a request is closed to make room for the new one (ConnectionRegistry::ReclaimIdle), and only when
+/// every connection is busy is the new one refused. Refusals are logged at most once a second (ThrottledLog). With
+/// `tls` every connection first completes a TLS handshake (within tls.handshake_timeout_s, with the context current at
+/// accept time) and is closed when it fails. The gateway and the consumer's probes both run one, with different
+/// handlers.
 class HttpServer {
   public:
     HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler, ConnectionRegistry& registry,
@@ -37,15 +43,23 @@ class HttpServer {
     /// One accepted connection: the TLS handshake if any, then ServeHttp.
     asio::awaitable<void> Serve(tcp::socket socket);
 
+    /// Whether a connection from `peer` may open now; counts it when so (ReleaseSlot when it ends).
+    bool AdmitConnection(const std::string& peer, bool exempt);
+
     asio::io_context& io_;
     const HttpSessionOptions session_options_;
     const std::size_t max_connections_;
+    CappedCounts<std::string> per_address_;  // http.max_connections_per_ip, by peer address
     RequestHandler& handler_;
     ConnectionRegistry& registry_;
     const TlsContext* const tls_;  // null: plain HTTP
     tcp::acceptor acceptor_;
     std::atomic<std::size_t> open_connections_{0};
     std::atomic<bool> stopping_{false};
+    // One per kind of refusal: an address at its cap, the server full, accept failing (out of descriptors).
+    ThrottledLog per_address_log_{std::chrono::seconds(1)};
+    ThrottledLog full_log_{std::chrono::seconds(1)};
+    ThrottledLog accept_error_log_{std::chrono::seconds(1)};
 };
 
 /// HOST:PORT (also [v6]:PORT and localhost) as an endpoint. Throws on a malformed one.

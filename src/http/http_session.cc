@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "http/request_policy.h"
 #include "http/responses.h"
 
@@ -10,7 +12,7 @@ namespace rooms {
 void HttpConnection::Shutdown() {
     asio::post(executor_, [self = shared_from_this()] {
         self->draining_ = true;
-        if (self->idle_ && !self->upgraded_) self->stream_.Close();
+        if (self->state_ != kBusy && !self->upgraded_) self->stream_.Close();
     });
 }
 
@@ -20,15 +22,35 @@ void HttpConnection::Abort() {
     });
 }
 
+std::optional<std::chrono::steady_clock::time_point> HttpConnection::IdleSince() const {
+    if (state_ != kIdle) return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(idle_since_ns_.load()));
+}
+
+bool HttpConnection::TryReclaim() {
+    int idle = kIdle;
+    if (!state_.compare_exchange_strong(idle, kReclaimed)) return false;
+    asio::post(executor_, [self = shared_from_this()] {
+        if (!self->upgraded_) self->stream_.Close();
+    });
+    return true;
+}
+
 HttpSessionOptions HttpSessionOptions::From(const HttpSettings& http) {
-    return {static_cast<std::size_t>(http.body_limit_bytes), static_cast<std::size_t>(http.header_limit_bytes),
-            std::chrono::seconds(http.request_timeout_s), SplitList(http.trusted_proxies)};
+    return {static_cast<std::size_t>(http.body_limit_bytes),
+            static_cast<std::size_t>(http.header_limit_bytes),
+            std::chrono::seconds(http.request_timeout_s),
+            std::chrono::seconds(std::min(http.header_timeout_s, http.request_timeout_s)),
+            std::chrono::seconds(std::min(http.idle_timeout_s, http.request_timeout_s)),
+            IpNetworks::ParseOrThrow(http.trusted_proxies)};
 }
 
 namespace {
 
 // How long a TLS peer gets to answer our close_notify when a connection ends.
 constexpr auto kTlsCloseTimeout = std::chrono::seconds(2);
+// What one read takes while waiting for a request's first byte.
+constexpr std::size_t kFirstReadBytes = 4096;
 
 // The answer to a request that could not be read, or nullopt when the connection just ended.
 std::optional<Response> ReadErrorResponse(const beast::error_code& ec, const HttpSessionOptions& options) {
@@ -50,24 +72,57 @@ asio::awaitable<void> ServeHttp(Transport stream, RequestHandler& handler, const
     beast::error_code ep_ec;
     const auto endpoint = stream.tcp().socket().remote_endpoint(ep_ec);
     const std::string peer_ip = ep_ec ? "unknown" : endpoint.address().to_string();
-    auto conn = std::make_shared<HttpConnection>(std::move(stream), stopping);
+    auto conn =
+        std::make_shared<HttpConnection>(std::move(stream), stopping, options.trusted_proxies.Contains(peer_ip));
     ConnectionGuard registered(registry, conn);
     beast::flat_buffer buffer;
+    bool first = true;
 
     while (!conn->draining_) {
+        // Idle until the request's first byte (unless a pipelined one is buffered): a full server may reclaim the
+        // connection meanwhile (HttpServer).
+        if (buffer.size() == 0) {
+            conn->BecomeIdle();
+            conn->stream_.tcp().expires_after(first ? options.header_timeout : options.idle_timeout);
+            auto [ec, n] = co_await conn->stream_.async_read_some(buffer.prepare(kFirstReadBytes),
+                                                                  asio::as_tuple(asio::use_awaitable));
+            buffer.commit(n);
+            if (ec || n == 0) break;  // closed, reclaimed, or idle too long: nothing to answer
+        }
+        if (!conn->BecomeBusy()) break;
+        first = false;
+        const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
         http::request_parser<http::string_body> parser;
         parser.body_limit(options.body_limit_bytes);
         parser.header_limit(static_cast<std::uint32_t>(options.header_limit_bytes));
-        conn->stream_.tcp().expires_after(options.request_timeout);
-        conn->idle_ = true;
-        auto [ec, n] = co_await http::async_read(conn->stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        conn->idle_ = false;
+        conn->stream_.tcp().expires_at(std::min(deadline, std::chrono::steady_clock::now() + options.header_timeout));
+        auto [ec, n] =
+            co_await http::async_read_header(conn->stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        std::optional<Response> refusal;
+        std::string why;
         if (ec) {
-            if (std::optional<Response> res = ReadErrorResponse(ec, options)) {
-                spdlog::info("http {} malformed request: {} -> {}", peer_ip, ec.message(), res->result_int());
-                res->keep_alive(false);
-                res->prepare_payload();
-                co_await http::async_write(conn->stream_, *res, asio::as_tuple(asio::use_awaitable));
+            refusal = ReadErrorResponse(ec, options);
+            why = ec.message();
+        } else if (auto problem = HeadProblem(parser.get())) {
+            // Nothing after this head can be framed for sure: answer and close, never read on.
+            refusal = ErrorResponse(http::status::bad_request, *problem);
+            why = *problem;
+        } else {
+            conn->stream_.tcp().expires_at(deadline);
+            std::tie(ec, n) =
+                co_await http::async_read(conn->stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                refusal = ReadErrorResponse(ec, options);
+                why = ec.message();
+            }
+        }
+        if (ec || refusal) {
+            if (refusal) {
+                spdlog::info("http {} malformed request: {} -> {}", peer_ip, why, refusal->result_int());
+                refusal->keep_alive(false);
+                refusal->set(http::field::server, "rooms");
+                refusal->prepare_payload();
+                co_await http::async_write(conn->stream_, *refusal, asio::as_tuple(asio::use_awaitable));
             }
             break;
         }
@@ -86,6 +141,7 @@ asio::awaitable<void> ServeHttp(Transport stream, RequestHandler& handler, const
         const std::string_view target = req.target();
         spdlog::info("http {} \"{} {}\" {} {:.1f}ms", client_ip, std::string_view(req.method_string()),
                      target.substr(0, target.find('?')), res.result_int(), ms);
+        conn->stream_.tcp().expires_after(options.request_timeout);
         auto [wec, wn] = co_await http::async_write(conn->stream_, res, asio::as_tuple(asio::use_awaitable));
         if (wec || !res.keep_alive()) break;
     }

@@ -9,9 +9,20 @@ void AddProbeRoutes(Router& router, asio::thread_pool& pool, const std::vector<R
     router.Add(http::verb::get, "/healthz", {}, [](RequestContext&) -> asio::awaitable<Response> {
         co_return JsonResponse(http::status::ok, R"({"status":"ok"})");
     });
-    router.Add(http::verb::get, "/readyz", {}, [&pool, &checks](RequestContext&) -> asio::awaitable<Response> {
-        co_return ReadinessResponse(co_await RunBlocking(pool, [&] { return CheckReadiness(checks); }));
+    auto cache = std::make_shared<CachedReadiness>(checks, kReadinessCacheTtl);
+    router.Add(http::verb::get, "/readyz", {}, [&pool, cache](RequestContext&) -> asio::awaitable<Response> {
+        co_return ReadinessResponse(co_await RunBlocking(pool, [&] { return cache->Get(); }));
     });
+}
+
+Readiness CachedReadiness::Get() {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!checked_at_ || now - *checked_at_ >= ttl_) {
+        last_ = CheckReadiness(checks_);
+        checked_at_ = std::chrono::steady_clock::now();
+    }
+    return last_;
 }
 
 Readiness CheckReadiness(const std::vector<ReadinessCheck>& checks) {

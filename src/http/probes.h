@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,9 +33,29 @@ Readiness CheckReadiness(const std::vector<ReadinessCheck>& checks);
 /// 200 {"status":"ready"}.
 Response ReadinessResponse(const Readiness& readiness);
 
-/// Adds GET /healthz (200 while the process runs) and GET /readyz (the checks, run on `pool`) to `router`; neither
-/// is rate limited. Every role serves them: the gateway beside its API, the consumer alone. `checks` must outlive
-/// the router; it may still grow until the first request.
+/// The checks' answer, run at most once per `ttl`: every caller within it gets the last one, so /readyz costs one
+/// run of the checks a second however often it is asked (it is not rate limited). Get blocks while a run is due or
+/// in progress. Thread-safe.
+class CachedReadiness {
+  public:
+    CachedReadiness(const std::vector<ReadinessCheck>& checks, std::chrono::milliseconds ttl)
+        : checks_(checks), ttl_(ttl) {}
+    Readiness Get();
+
+  private:
+    const std::vector<ReadinessCheck>& checks_;
+    const std::chrono::milliseconds ttl_;
+    std::mutex mu_;
+    std::optional<std::chrono::steady_clock::time_point> checked_at_;  // guarded by mu_
+    Readiness last_;                                                   // guarded by mu_
+};
+
+/// How long a /readyz answer is reused.
+inline constexpr std::chrono::milliseconds kReadinessCacheTtl{1000};
+
+/// Adds GET /healthz (200 while the process runs; answers from memory) and GET /readyz (the checks, run on `pool`
+/// at most once per kReadinessCacheTtl) to `router`; neither is rate limited. Every role serves them: the gateway
+/// beside its API, the consumer alone. `checks` must outlive the router; it may still grow until the first request.
 void AddProbeRoutes(Router& router, asio::thread_pool& pool, const std::vector<ReadinessCheck>& checks);
 
 }  // namespace rooms

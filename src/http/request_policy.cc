@@ -1,6 +1,7 @@
 #include "http/request_policy.h"
 
 #include <algorithm>
+#include <boost/url.hpp>
 #include <cctype>
 
 namespace rooms {
@@ -22,10 +23,8 @@ std::string_view BearerToken(const Request& req, const std::map<std::string, std
     return token;
 }
 
-std::string ClientIp(const Request& req, const std::string& peer_ip, const std::vector<std::string>& trusted_proxies) {
-    auto trusted = [&](std::string_view ip) {
-        return std::find(trusted_proxies.begin(), trusted_proxies.end(), ip) != trusted_proxies.end();
-    };
+std::string ClientIp(const Request& req, const std::string& peer_ip, const IpNetworks& trusted_proxies) {
+    auto trusted = [&](std::string_view ip) { return trusted_proxies.Contains(ip); };
     if (!trusted(peer_ip)) return peer_ip;
     // Walk X-Forwarded-For from the right (the hops our proxies appended) to the first untrusted address.
     if (auto it = req.find("X-Forwarded-For"); it != req.end()) {
@@ -50,21 +49,111 @@ std::string ClientIp(const Request& req, const std::string& peer_ip, const std::
     return peer_ip;
 }
 
-bool OriginAllowed(const Request& req, const std::vector<std::string>& allowed) {
+namespace {
+
+bool IEqual(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view Trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+/// host[:port] (also [v6][:port]) without its port.
+std::string_view HostName(std::string_view host_port) {
+    if (host_port.starts_with('[')) {
+        const auto close = host_port.find(']');
+        return close == std::string_view::npos ? host_port : host_port.substr(0, close + 1);
+    }
+    return host_port.substr(0, host_port.find(':'));
+}
+
+bool HasPort(std::string_view host_port) { return HostName(host_port).size() != host_port.size(); }
+
+}  // namespace
+
+bool OriginAllowed(const Request& req, const std::vector<std::string>& allowed, bool via_trusted_proxy) {
     const std::string_view origin = req[http::field::origin];
     if (origin.empty()) return true;
-    const auto iequal = [](std::string_view a, std::string_view b) {
-        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-               });
-    };
     const auto scheme_end = origin.find("://");
     const std::string_view host =
         scheme_end == std::string_view::npos ? std::string_view{} : origin.substr(scheme_end + 3);
-    if (allowed.empty()) return !host.empty() && iequal(host, req[http::field::host]);
-    return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
-        return a == "*" || iequal(a, origin) || (!host.empty() && iequal(a, host));
-    });
+    if (!allowed.empty()) {
+        return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
+            return a == "*" || IEqual(a, origin) || (!host.empty() && IEqual(a, host));
+        });
+    }
+    if (host.empty()) return false;
+    std::string_view expected = req[http::field::host];
+    if (!via_trusted_proxy) return IEqual(host, expected);
+    if (auto it = req.find("X-Forwarded-Host"); it != req.end()) {
+        // A proxy chain may list one per hop; the first is what the browser asked for.
+        const std::string_view list = it->value();
+        expected = Trim(list.substr(0, list.find(',')));
+    }
+    if (expected.empty()) return false;
+    if (HasPort(expected)) return IEqual(host, expected);
+    return IEqual(HostName(host), expected);
+}
+
+std::optional<std::string_view> HeadProblem(const Request& req) {
+    if (req.version() >= 11 && req.count(http::field::host) != 1)
+        return req.count(http::field::host) == 0 ? "an HTTP/1.1 request needs a Host header"
+                                                 : "more than one Host header";
+    if (req.count(http::field::transfer_encoding) == 0) return std::nullopt;
+    if (req.count(http::field::content_length) != 0) return "Transfer-Encoding together with Content-Length";
+    // Every coding of every Transfer-Encoding field, in order: exactly one, `chunked`.
+    int codings = 0;
+    bool chunked = false;
+    for (const auto& field : req) {
+        if (field.name() != http::field::transfer_encoding) continue;
+        std::string_view list = field.value();
+        while (true) {
+            const auto comma = list.find(',');
+            const std::string_view coding = Trim(list.substr(0, comma));
+            if (!coding.empty()) {
+                ++codings;
+                chunked = IEqual(coding, "chunked");
+            }
+            if (comma == std::string_view::npos) break;
+            list.remove_prefix(comma + 1);
+        }
+    }
+    if (codings != 1 || !chunked) return "unsupported Transfer-Encoding (only chunked is accepted)";
+    return std::nullopt;
+}
+
+bool IsFormContentType(const Request& req) {
+    const std::string_view value = req[http::field::content_type];
+    const std::string_view media = Trim(value.substr(0, value.find(';')));
+    return IEqual(media, "text/plain") || IEqual(media, "application/x-www-form-urlencoded") ||
+           IEqual(media, "multipart/form-data");
+}
+
+std::optional<RequestTarget> ParseRequestTarget(std::string_view target) {
+    namespace urls = boost::urls;
+    RequestTarget out;
+    urls::url_view url;
+    if (target.starts_with('/')) {
+        auto parsed = urls::parse_origin_form(target);
+        if (!parsed) return std::nullopt;
+        url = *parsed;
+    } else {
+        auto parsed = urls::parse_absolute_uri(target);
+        if (!parsed || !parsed->has_authority() || parsed->encoded_host().empty()) return std::nullopt;
+        const auto scheme = parsed->scheme_id();
+        if (scheme != urls::scheme::http && scheme != urls::scheme::https) return std::nullopt;
+        url = *parsed;
+        out.authority = std::string(url.encoded_host_and_port());
+    }
+    out.path = url.path();
+    if (out.path.empty()) out.path.assign(1, '/');  // not = "/": GCC 12's -Wrestrict misfires on that
+    for (auto p : url.params()) out.query[std::string(p.key)] = std::string(p.value);
+    return out;
 }
 
 std::vector<std::string> SplitList(const std::string& text) {

@@ -31,6 +31,7 @@ struct RouteFlags {
     bool auth = false;          // needs a valid access token (401), which becomes ctx.principal
     bool room = false;          // the first placeholder names a room that must exist (404), which becomes ctx.room
     bool websocket = false;     // with Upgrade: websocket, the room's WebSocket (after the Origin check, 403)
+    bool json_body = false;     // a JSON body: a form's Content-Type (IsFormContentType) is 415
 };
 
 struct Route {

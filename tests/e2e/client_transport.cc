@@ -40,12 +40,17 @@ void Discard(asio::io_context& ioc, beast::tcp_stream& stream) {
 }  // namespace
 
 std::optional<rooms::Transport> ConnectTransport(asio::io_context& ioc, unsigned short port, Clock::time_point deadline,
-                                                 std::string& error, int receive_buffer_bytes) {
+                                                 std::string& error, int receive_buffer_bytes,
+                                                 const std::string& source_address) {
     beast::tcp_stream stream(ioc);
     beast::error_code ec;
     stream.socket().open(tcp::v4(), ec);
     if (!ec && receive_buffer_bytes > 0)
         stream.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer_bytes), ec);
+    if (!ec && !source_address.empty()) {
+        const auto source = asio::ip::make_address(source_address, ec);
+        if (!ec) stream.socket().bind(tcp::endpoint(source, 0), ec);
+    }
     if (ec) {
         error = "socket: " + ec.message();
         return std::nullopt;

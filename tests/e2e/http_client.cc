@@ -70,7 +70,7 @@ HttpResponse HttpClient::Raw(const std::string& raw) const {
     HttpResponse out;
     asio::io_context ioc;
     const auto deadline = Clock::now() + timeout_;
-    auto connected = ConnectTransport(ioc, port_, deadline, out.error);
+    auto connected = ConnectTransport(ioc, port_, deadline, out.error, 0, source_address_);
     if (!connected) return out;
     rooms::Transport& stream = *connected;
 

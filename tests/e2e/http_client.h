@@ -47,10 +47,13 @@ class HttpClient {
     HttpResponse Raw(const std::string& raw) const;
 
     unsigned short port() const { return port_; }
+    /// Connect from this local address (e.g. 127.0.0.2) rather than the system's choice.
+    void SetSourceAddress(std::string address) { source_address_ = std::move(address); }
 
   private:
     unsigned short port_;
     std::chrono::milliseconds timeout_;
+    std::string source_address_;
 };
 
 }  // namespace rooms_e2e

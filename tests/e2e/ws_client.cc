@@ -33,7 +33,8 @@ std::string WsClient::Frame::Describe() const {
 
 WsClient::WsClient(unsigned short port, Options options) {
     const auto deadline = Clock::now() + options.timeout;
-    auto transport = ConnectTransport(ioc_, port, deadline, error_, options.receive_buffer_bytes);
+    auto transport =
+        ConnectTransport(ioc_, port, deadline, error_, options.receive_buffer_bytes, options.source_address);
     if (!transport) return;
     ws_.emplace(std::move(*transport));
     open_ = true;
@@ -47,11 +48,13 @@ WsClient::WsClient(unsigned short port, Options options) {
         if (kind == websocket::frame_type::pong) pong_payloads_.emplace_back(payload.data(), payload.size());
     });
     const std::string auth = options.authorization, origin = options.origin;
-    ws_->set_option(websocket::stream_base::decorator([auth, origin](websocket::request_type& req) {
-        req.set(http::field::user_agent, "rooms-e2e");
-        if (!auth.empty()) req.set(http::field::authorization, auth);
-        if (!origin.empty()) req.set(http::field::origin, origin);
-    }));
+    ws_->set_option(
+        websocket::stream_base::decorator([auth, origin, extra = options.headers](websocket::request_type& req) {
+            req.set(http::field::user_agent, "rooms-e2e");
+            if (!auth.empty()) req.set(http::field::authorization, auth);
+            if (!origin.empty()) req.set(http::field::origin, origin);
+            for (const auto& [name, value] : extra) req.set(name, value);  // may replace Host, as a proxy does
+        }));
 
     websocket::response_type res;
     done = false;

@@ -29,6 +29,8 @@ class WsClient {
         std::string authorization;     // Authorization header value; empty: none
         std::string origin;            // Origin header value (what a browser sends); empty: none
         int receive_buffer_bytes = 0;  // SO_RCVBUF before connecting; 0: the system's
+        std::string source_address;    // the local address to connect from (e.g. 127.0.0.2); empty: the system's
+        std::vector<std::pair<std::string, std::string>> headers;  // more handshake headers (a proxy's)
         std::chrono::milliseconds timeout = 10s;
     };
 

@@ -173,6 +173,8 @@ TEST_F(ConfigTest, ValueChecks) {
         {{"storage.max_pending_messages", "0"}},
         {{"storage.sqlite_synchronous", "off"}},
         {{"kafka.dlq_topic", ""}},
+        {{"http.trusted_proxies", "10.0.0.0/33"}},
+        {{"http.trusted_proxies", "127.0.0.1, nginx.local"}},
     };
     for (const auto& flags : bad) {
         SCOPED_TRACE(flags.begin()->first + "=" + flags.begin()->second);
@@ -185,8 +187,10 @@ TEST_F(ConfigTest, ValueChecks) {
                                  {"rate_limit.rps", "0"},
                                  {"node_id", "1023"},
                                  {"chat.max_message_bytes", "65536"},
-                                 {"chat.max_frame_bytes", "131072"}});
+                                 {"chat.max_frame_bytes", "131072"},
+                                 {"http.trusted_proxies", "127.0.0.1, 10.0.0.0/8, ::1/128"}});
     EXPECT_EQ(c.listen, "localhost:0");
+    EXPECT_EQ(c.http.trusted_proxies, "127.0.0.1, 10.0.0.0/8, ::1/128");
     EXPECT_DOUBLE_EQ(c.rate_limit.rps, 0);
     EXPECT_EQ(c.node_id, 1023);
     EXPECT_EQ(c.chat.max_message_bytes, 65536);

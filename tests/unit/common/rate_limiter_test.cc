@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -88,15 +89,34 @@ TEST_F(RateLimiterTest, ZeroRpsIsUnlimited) {
     }
 }
 
-TEST_F(RateLimiterTest, EvictionForgetsOnlyRefilledClients) {
-    // Past 100k tracked clients the limiter forgets full buckets; a client still being limited must stay limited.
-    RateLimiter limiter(1, 2, time_);
-    for (int i = 0; i < 99'999; ++i) ASSERT_TRUE(TakeAt(limiter, "198.51." + std::to_string(i), t0_).allowed);
-    const auto t1 = t0_ + 1s;  // the others are full again by now
+TEST_F(RateLimiterTest, EvictionForgetsTheLeastRecentlyUsedClient) {
+    // Past max_keys the limiter forgets the client it saw longest ago; a client still being limited stays limited.
+    RateLimiter limiter(1, 2, time_, 1000);
+    for (int i = 0; i < 999; ++i) ASSERT_TRUE(TakeAt(limiter, "198.51." + std::to_string(i), t0_).allowed);
+    const auto t1 = t0_ + 1s;
     EXPECT_EQ(TakeMany(limiter, "victim", 2, t1), 2);
-    EXPECT_TRUE(TakeAt(limiter, "newcomer", t1).allowed);  // 100,001st client: triggers the eviction
+    EXPECT_TRUE(TakeAt(limiter, "newcomer", t1).allowed);  // the 1,001st client: evicts 198.51.0
+    EXPECT_EQ(limiter.tracked(), 1000u);
     EXPECT_FALSE(TakeAt(limiter, "victim", t1).allowed);
-    EXPECT_EQ(TakeMany(limiter, "198.51.7", 3, t1), 2) << "a forgotten client starts with a full bucket";
+    EXPECT_EQ(TakeMany(limiter, "198.51.0", 3, t1), 2) << "a forgotten client starts with a full bucket";
+}
+
+TEST_F(RateLimiterTest, TableNeverExceedsItsBoundUnderManyDistinctKeys) {
+    // Before, the clean-up only forgot refilled buckets: 100,000 keys all refused (or all taken within the same
+    // instant) left nothing to forget, and every further key grew the table. Now it is bounded for real.
+    constexpr std::size_t kBound = 500;
+    RateLimiter limiter(0.001, 1, time_, kBound);  // a bucket takes 1,000 s to refill: nothing refills in this test
+    std::size_t most = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        const std::string key = "203.0.113." + std::to_string(i);
+        EXPECT_TRUE(TakeAt(limiter, key, t0_ + std::chrono::milliseconds(i)).allowed);
+        EXPECT_FALSE(TakeAt(limiter, key, t0_ + std::chrono::milliseconds(i)).allowed);  // empty: not refillable
+        most = std::max(most, limiter.tracked());
+    }
+    EXPECT_EQ(most, kBound);
+    EXPECT_EQ(limiter.tracked(), kBound);
+    // The most recent clients are the ones remembered, still limited.
+    EXPECT_FALSE(TakeAt(limiter, "203.0.113.19999", t0_ + 20s).allowed);
 }
 
 TEST_F(RateLimiterTest, ConcurrentTakesNeverExceedTheBurst) {

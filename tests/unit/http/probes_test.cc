@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace rooms {
 namespace {
@@ -26,6 +27,21 @@ TEST(ReadinessTest, RequiredChecksFailOptionalOnesDegrade) {
     EXPECT_NE(not_ready.body().find("not ready: postgres: boom; degraded: redis: connection refused"),
               std::string::npos)
         << not_ready.body();
+}
+
+TEST(ReadinessTest, CachedAnswerRunsTheChecksOncePerTtl) {
+    int runs = 0;
+    std::vector<ReadinessCheck> checks{{"store", [&] {
+                                            ++runs;
+                                            return std::optional<std::string>();
+                                        }}};
+    CachedReadiness cached(checks, std::chrono::hours(1));
+    for (int i = 0; i < 1000; ++i) EXPECT_TRUE(cached.Get().problems.empty());
+    EXPECT_EQ(runs, 1) << "a flood of /readyz must not run the checks each time";
+
+    CachedReadiness uncached(checks, std::chrono::milliseconds(0));
+    for (int i = 0; i < 3; ++i) uncached.Get();
+    EXPECT_EQ(runs, 4);
 }
 
 }  // namespace
