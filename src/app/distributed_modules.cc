@@ -77,11 +77,12 @@ struct Postgres {
     PgMessageStore messages;
 };
 
-RedisOptions PoolOptions(const RedisSettings& redis, std::string client_name, Metrics& metrics) {
+RedisOptions PoolOptions(const RedisSettings& redis, std::string client_name, Metrics& metrics,
+                         const std::string& pool_label = "redis") {
     RedisOptions o;
     o.redis = redis;
     o.client_name = std::move(client_name);
-    o.metrics = PoolMetrics::From(metrics, "redis");
+    o.metrics = PoolMetrics::From(metrics, pool_label);
     return o;
 }
 
@@ -189,7 +190,7 @@ void InitRedisRevocations(Process& p) {
     const Config& c = p.config();
     SessionRegistry& sessions = p.Require(p.ports.sessions, "the gateway's sessions", "redis-revocations");
     RedisRevocationOptions options;
-    options.redis = PoolOptions(c.redis, ClientName("revocations", c));
+    options.redis = PoolOptions(c.redis, ClientName("revocations", c), p.metrics, "redis-revocations");
     // Publishes on a pool of its own; subscribes on a connection of its own.
     struct Revocations {
         Revocations(RedisRevocationOptions o, SessionRegistry& to)

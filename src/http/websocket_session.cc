@@ -42,6 +42,7 @@ std::string CloseCodeLabel(WsCloseCode code) {
         case WsCloseCode::kPolicyViolation:
         case WsCloseCode::kMessageTooBig:
         case WsCloseCode::kInternalError:
+        case WsCloseCode::kSessionEnded:
             return std::to_string(static_cast<int>(code));
     }
     return "other";
