@@ -68,7 +68,7 @@ if [[ $CLUSTER == 1 ]]; then
     # The gateways inherit the environment: no rate limit for the bench's one client address.
     export ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 \
         ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 ROOMS_HTTP_MAX_CONNECTIONS_PER_IP=0 \
-        ROOMS_NGINX_CONN_PER_IP=100000 ROOMS_NGINX_RPS_PER_IP=100000 ROOMS_NGINX_REQ_BURST=100000
+        ROOMS_NGINX_CONN_PER_IP=65000 ROOMS_NGINX_RPS_PER_IP=100000 ROOMS_NGINX_REQ_BURST=100000
     if ! "$ROOT/scripts/cluster.sh" status 2>/dev/null | grep -q "nginx: up"; then
         ROOMS_BIN=$BUILD/rooms "$ROOT/scripts/cluster.sh" up
         CLUSTER_STARTED=1

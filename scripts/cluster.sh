@@ -82,7 +82,7 @@ stop_one() {  # name [signal]
 # nginx.conf and the files it includes, rendered into $RUN. With ROOMS_NGINX_TLS_CERT and ROOMS_NGINX_TLS_KEY (PEM
 # chain and key) nginx serves HTTPS on ROOMS_NGINX_HTTPS_PORT (default 8443) and its HTTP port answers ACME http-01
 # challenges from $RUN/acme (certbot --webroot) and redirects the rest to HTTPS; without them, plain HTTP.
-# Per client address: ROOMS_NGINX_CONN_PER_IP connections (default 1000), ROOMS_NGINX_RPS_PER_IP requests a second
+# Per client address: ROOMS_NGINX_CONN_PER_IP connections (default 1000, at most 65535: nginx's limit), ROOMS_NGINX_RPS_PER_IP requests a second
 # to /api/ (default 10, as rate_limit.rps) with bursts of ROOMS_NGINX_REQ_BURST (default 20).
 nginx_render() {
     mkdir -p "$RUN/tmp" "$RUN/acme"
