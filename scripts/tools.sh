@@ -238,7 +238,7 @@ tool_path() {
             [[ -d $entry ]] && exit 0
             local tmp started=$SECONDS
             tmp=$(mktemp -d "$TOOLS/.build-$(entry_of "$tool").XXXXXX")
-            trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+            trap 'chmod -R u+w "$tmp" 2>/dev/null || true; rm -rf "$tmp"' EXIT
             log "building $tool $(version_of "$tool") into $entry (once per machine)"
             # Explicit: errexit does not hold when a caller tests this function's status.
             build_tool "$tool" "$tmp" >&2 || exit 1

@@ -17,12 +17,15 @@ ROOMS_BIN=${ROOMS_BIN:-$ROOT/build/rooms}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-tool() {  # name: the path of a pinned tool, or a failed check when it cannot be built
+# Sets VAR to the path of a pinned tool, or records a failed check and returns 1. Not called as $(tool ...): a
+# failure recorded in a command substitution's subshell would be lost (and its FAIL line captured as the path).
+tool() {  # VAR name
     local p
-    if p=$(scripts/tools.sh path "$1" 2>"$WORK/tool-$1.log"); then
-        echo "$p"
+    if p=$(scripts/tools.sh path "$2" 2>"$WORK/tool-$2.log"); then
+        printf -v "$1" '%s' "$p"
     else
-        fail "tool $1 builds" "$(cat "$WORK/tool-$1.log")"
+        printf -v "$1" '%s' ""
+        fail "tool $2 builds" "$(cat "$WORK/tool-$2.log")"
         return 1
     fi
 }
@@ -37,10 +40,10 @@ fi
 rc() { $PY tests/deploy/render_checks.py "$@"; }
 
 echo "--- Helm chart"
-HELM=$(tool helm) || HELM=
-KUBECONFORM=$(tool kubeconform) || KUBECONFORM=
-K8S_SCHEMAS=$(tool k8s-schemas) || K8S_SCHEMAS=
-CRD_SCHEMAS=$(tool crd-schemas) || CRD_SCHEMAS=
+tool HELM helm || true
+tool KUBECONFORM kubeconform || true
+tool K8S_SCHEMAS k8s-schemas || true
+tool CRD_SCHEMAS crd-schemas || true
 
 conform() {  # files...: every document against the schemas; a kind without a schema is an error
     "$KUBECONFORM" -strict -summary -kubernetes-version "$KUBE_VERSION" \
@@ -185,7 +188,7 @@ if [[ -n $KUBECONFORM && -n $K8S_SCHEMAS && -n $CRD_SCHEMAS ]]; then
 fi
 
 echo "--- GitHub Actions (.github/workflows)"
-if ACTIONLINT=$(tool actionlint); then
+if tool ACTIONLINT actionlint; then
     check "actionlint: every workflow" "$ACTIONLINT" -no-color .github/workflows/*.yml
     printf 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with: {fetch-dept: 1}\n' \
         >"$WORK/bad-workflow.yml"
@@ -193,7 +196,7 @@ if ACTIONLINT=$(tool actionlint); then
 fi
 
 echo "--- OpenTofu (deploy/terraform)"
-if TOFU=$(tool tofu); then
+if tool TOFU tofu; then
     # No CLI configuration of the machine's (provider mirrors, credentials): an empty one of our own.
     export TF_CLI_CONFIG_FILE=$WORK/tofurc TF_IN_AUTOMATION=1
     echo 'disable_checkpoint = true' >"$TF_CLI_CONFIG_FILE"
@@ -205,7 +208,7 @@ if TOFU=$(tool tofu); then
         check "tofu test ($m)" eval "cd '$WORK/$(basename "$m")' && '$TOFU' test -no-color"
     done
 fi
-if CHECKOV=$(tool checkov); then
+if tool CHECKOV checkov; then
     checkov() { "$CHECKOV" --quiet --compact --skip-download --framework terraform --download-external-modules false -d "$@"; }
     check "checkov: every check passes on deploy/terraform (none skipped)" checkov deploy/terraform
     # It bites: legacy ABAC switched on is reported.
