@@ -108,7 +108,7 @@ TEST(Cluster, JoinRightAfterMessagesOnAnotherGatewayMissesAndDoublesNothing) {
 
     std::vector<std::string> sent;  // oldest first
     for (int round = 0; round < kRounds; ++round) {
-        {  // a fresh token (a refresh hashes no password): the cluster's access tokens live 20 s
+        {  // a fresh token (a refresh hashes no password): the cluster's access tokens are short (scripts/test.sh)
             auto res = nginx.Refresh(joiners[round].refresh_token);
             ASSERT_EQ(res.status, 200) << res.Describe();
             joiners[round].access_token = Str(res.Json(), "access_token");

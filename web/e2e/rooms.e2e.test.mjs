@@ -347,13 +347,14 @@ describe(`Rooms web UI at ${BASE_URL}`, { timeout: 600_000 }, () => {
     assertNoConsoleErrors(c, other);
   });
 
-  test('two tabs share the session through token refreshes without revoking it', { timeout: 120_000 }, async () => {
+  test('two tabs share the session through token refreshes without revoking it', { timeout: 240_000 }, async () => {
     const page = ann.page;
     const session = await page.evaluate(() => JSON.parse(localStorage.getItem('rooms.session')));
     const claims = JSON.parse(Buffer.from(session.access_token.split('.')[1], 'base64url').toString());
     const lifetime = claims.exp - claims.iat;
-    // The refresh must happen within the test: the runners start the servers with 20 s tokens.
-    assert.ok(lifetime <= 60, `access tokens live ${lifetime}s here; start the server with ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20`);
+    // The refresh must happen within the test: the runners start the servers with 20 s tokens (90 s in the cluster,
+    // whose longest tests hold a room socket for over a minute).
+    assert.ok(lifetime <= 90, `access tokens live ${lifetime}s here; start the server with ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20`);
     const tab2 = await ann.c.newPage();
     await tab2.goto(`/rooms/${roomId}`);
     await waitConnected(tab2);
