@@ -60,7 +60,7 @@ struct Gateway {
           auth(p.Require(p.ports.users, "a user store", "gateway"),
                p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time(),
                p.Require(p.ports.sessions, "the login sessions", "gateway"), p.ports.revocations),
-           room_creates(config.chat.user_rooms_per_min / 60.0, config.chat.user_rooms_burst, p.time()),
+          room_creates(config.chat.user_rooms_per_min / 60.0, config.chat.user_rooms_burst, p.time()),
           rooms(p.Require(p.ports.rooms, "a room store", "gateway"), p.Require(p.ports.presence, "presence", "gateway"),
                 p.time(), RoomLimits{&room_creates, config.chat.max_rooms}),
           chat(p.Require(p.ports.bus, "a message bus", "gateway"),

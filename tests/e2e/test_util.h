@@ -206,9 +206,9 @@ std::chrono::milliseconds PastTheReuseGrace();
 /// Environment of a server with the rate limit off (tests that register many users).
 inline std::map<std::string, std::string> NoRateLimit(std::map<std::string, std::string> extra = {}) {
     extra["ROOMS_RATE_LIMIT_RPS"] = "0";
-    extra["ROOMS_CHAT_USER_MESSAGES_PER_S"] = "0";               // tests send hundreds of messages at once
-    extra["ROOMS_CHAT_USER_ROOMS_PER_MIN"] = "0";                // and create rooms by the dozen
-    extra["ROOMS_CHAT_USER_NOTICES_PER_S"] = "0";                // and join many rooms as one user (Join awaits the notice)
+    extra["ROOMS_CHAT_USER_MESSAGES_PER_S"] = "0";  // tests send hundreds of messages at once
+    extra["ROOMS_CHAT_USER_ROOMS_PER_MIN"] = "0";   // and create rooms by the dozen
+    extra["ROOMS_CHAT_USER_NOTICES_PER_S"] = "0";   // and join many rooms as one user (Join awaits the notice)
     extra.try_emplace("ROOMS_AUTH_REFRESH_REUSE_GRACE_S", "1");  // keeps the replay tests short (PastTheReuseGrace)
     return extra;
 }
