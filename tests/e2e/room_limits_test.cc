@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -276,7 +277,12 @@ TEST_F(HistoryCacheBudgetTest, RssStaysWithinTheBudgetAndDroppedRoomsComeFromThe
     std::cerr << "e2e: RSS " << baseline / kMiB << " MiB -> " << after / kMiB << " MiB (+" << grown / kMiB
               << " MiB) after " << (std::int64_t{kRooms} * kPerRoom * kBytes) / kMiB << " MiB of messages, budget "
               << kCacheBudget / kMiB << " MiB\n";
-    EXPECT_LT(grown, kCacheBudget + 32 * kMiB) << "the cache keeps to its budget (+ a margin for the allocator)";
+    // Under AddressSanitizer (the sanitizers tier sets ASAN_OPTIONS for the ASan build it runs) freed memory stays in
+    // its quarantine, so RSS measures the sanitizer, not the cache: the bound is checked by the release e2e tier; the
+    // read-back from the store below is checked in both.
+    if (std::getenv("ASAN_OPTIONS") == nullptr) {
+        EXPECT_LT(grown, kCacheBudget + 32 * kMiB) << "the cache keeps to its budget (+ a margin for the allocator)";
+    }
 
     // The first rooms were dropped from the cache long ago: their history comes from the store, whole and in order.
     for (int r : {0, 1, kRooms / 2}) {
