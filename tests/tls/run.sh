@@ -135,7 +135,7 @@ fi
 # As the cluster tier's processes: short tokens (refresh is exercised), no per-IP or per-user limits (every test
 # client comes from one address; no room or notice rates, no leave grace: the suites join and leave at once).
 ROOMS_TLS_CERT_FILE=$CERT ROOMS_TLS_KEY_FILE=$KEY ROOMS_HTTP_STATIC_DIR=$ROOT/web/dist \
-    ROOMS_AUTH_ACCESS_TOKEN_TTL_S=20 ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
+    ROOMS_AUTH_ACCESS_TOKEN_TTL_S=90 ROOMS_RATE_LIMIT_RPS=0 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
     ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 ROOMS_HTTP_MAX_CONNECTIONS_PER_IP=0 \
     ROOMS_CHAT_USER_ROOMS_PER_MIN=0 ROOMS_CHAT_USER_NOTICES_PER_S=0 ROOMS_CHAT_PRESENCE_GRACE_MS=0 \
     "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" >"$W/rooms.log" 2>&1 &
@@ -183,7 +183,7 @@ fi
 
 # ---- the suites over https/wss -------------------------------------------------------------------------------------
 junit=$W/e2e.xml
-ROOMS_E2E_BASE_URL=$URL ROOMS_E2E_CA_FILE=$CA ROOMS_E2E_DATA_DIR=$DATA ROOMS_E2E_ACCESS_TOKEN_TTL_S=20 \
+ROOMS_E2E_BASE_URL=$URL ROOMS_E2E_CA_FILE=$CA ROOMS_E2E_DATA_DIR=$DATA ROOMS_E2E_ACCESS_TOKEN_TTL_S=90 \
     ctest --test-dir "${CTEST_DIR:-build}" -L '^e2e$' --output-on-failure --timeout 300 -j2 --output-junit "$junit" \
     >"$W/e2e.log" 2>&1
 read -r p f < <(python3 scripts/junit_counts.py "$junit" 2>/dev/null || echo "0 1")
