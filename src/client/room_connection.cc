@@ -20,6 +20,12 @@ namespace {
 constexpr auto kHeldConnection = 10s;
 /// A handshake refused with 401 right after a renewal is tried again this many times before backing off.
 constexpr int kMaxUnauthorizedInARow = 3;
+/// The server closes a room socket with this code when its access token expires or its session is revoked
+/// (docs/API.md): renew and reconnect at once, as after a 401.
+constexpr int kSessionEndedClose = 4001;
+/// Sockets closed with kSessionEndedClose sooner than this after they opened, more than kMaxUnauthorizedInARow
+/// in a row, back off as any other failure.
+constexpr auto kQuickClose = 1s;
 
 /// Runs the coroutine `fn` returns, detached (co_spawn keeps `fn`, and so its captures, alive until it ends);
 /// an exception (a bug) ends that coroutine only.
@@ -72,6 +78,7 @@ void RoomConnection::SetState(State state, std::string reason) {
 
 asio::awaitable<void> RoomConnection::Run() {
     int unauthorized = 0;
+    int quick_session_closes = 0;  // in a row, each within kQuickClose of its opening
     while (!stopped_) {
         SetState(State::kConnecting);
         const std::string token = auth_.access_token();
@@ -98,9 +105,21 @@ asio::awaitable<void> RoomConnection::Run() {
         }
         unauthorized = 0;
         const auto since = std::chrono::steady_clock::now();
-        co_await Live(std::move(opened.socket));
+        const int close_code = co_await Live(std::move(opened.socket));
         if (stopped_) break;
-        if (std::chrono::steady_clock::now() - since >= kHeldConnection) backoff_.Reset();
+        const auto held = std::chrono::steady_clock::now() - since;
+        if (held >= kHeldConnection) backoff_.Reset();
+        if (held >= kQuickClose) quick_session_closes = 0;
+        if (close_code == kSessionEndedClose && ++quick_session_closes <= kMaxUnauthorizedInARow) {
+            // The token's end, not a failure: no backoff. A revoked session fails the renewal (or the next
+            // handshake's) and ends above.
+            AuthOutcome renewed = co_await auth_.Renew(token);
+            if (renewed.ok()) continue;
+            if (auth_.ended()) {
+                SetState(State::kGone, "the session has ended");
+                break;
+            }
+        }
         co_await WaitBeforeRetry(status_.reason);
     }
     status_.state = State::kStopped;
@@ -115,11 +134,12 @@ asio::awaitable<void> RoomConnection::WaitBeforeRetry(const std::string& reason)
     co_await impl::Sleep(retry_timer_, delay);
 }
 
-asio::awaitable<void> RoomConnection::Live(std::unique_ptr<RoomSocket> opened) {
+asio::awaitable<int> RoomConnection::Live(std::unique_ptr<RoomSocket> opened) {
     socket_ = std::move(opened);
     auto socket = socket_;
     SocketRead first = co_await socket->Read();
     std::string reason;
+    int close_code = first.close_code;
     if (first.ok) {
         if (auto history = ParseMessageList(first.text)) {
             co_await MergeHistory(std::move(*history));
@@ -136,6 +156,7 @@ asio::awaitable<void> RoomConnection::Live(std::unique_ptr<RoomSocket> opened) {
                 SocketRead frame = co_await socket->Read();
                 if (!frame.ok) {
                     reason = frame.error;
+                    close_code = frame.close_code;
                     break;
                 }
                 HandleFrame(frame.text);
@@ -152,6 +173,7 @@ asio::awaitable<void> RoomConnection::Live(std::unique_ptr<RoomSocket> opened) {
         p.written = false;
     }
     if (!reason.empty()) status_.reason = reason;
+    co_return close_code;
 }
 
 asio::awaitable<void> RoomConnection::MergeHistory(std::vector<ChatMessage> history) {

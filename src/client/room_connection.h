@@ -83,7 +83,8 @@ class RoomConnection : public std::enable_shared_from_this<RoomConnection> {
 
   private:
     boost::asio::awaitable<void> Run();
-    boost::asio::awaitable<void> Live(std::unique_ptr<RoomSocket> socket);
+    /// Reads the socket until it ends; returns the server's close code (-1 without a close frame).
+    boost::asio::awaitable<int> Live(std::unique_ptr<RoomSocket> socket);
     boost::asio::awaitable<void> MergeHistory(std::vector<ChatMessage> history);
     boost::asio::awaitable<void> WriteLoop();
     boost::asio::awaitable<void> WaitBeforeRetry(const std::string& reason);
