@@ -1,15 +1,11 @@
 // Slow and idle HTTP clients: a request trickled byte by byte (slow-loris) and connections that never send
 // anything are closed after http.request_timeout_s, and meanwhile they cost the other clients nothing.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <vector>
 
+#include "raw_connection.h"
 #include "test_util.h"
 
 namespace rooms_e2e {
@@ -22,46 +18,6 @@ class ConnectionLimitTest : public SharedServerTest<ConnectionLimitTest> {
     static std::map<std::string, std::string> Env() {
         return NoRateLimit({{"ROOMS_HTTP_REQUEST_TIMEOUT_S", std::to_string(kRequestTimeout.count())}});
     }
-};
-
-/// A plain TCP connection to the server, closed on destruction.
-class RawConnection {
-  public:
-    explicit RawConnection(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    }
-    ~RawConnection() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    RawConnection(const RawConnection&) = delete;
-    RawConnection& operator=(const RawConnection&) = delete;
-
-    bool connected() const { return connected_; }
-    bool Send(std::string_view bytes) {
-        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-    }
-    /// True when the server closes the connection within `timeout` (end of stream or reset; any bytes it
-    /// sends first, such as an error response, are read and dropped).
-    bool ClosedWithin(std::chrono::milliseconds timeout) {
-        const auto deadline = Clock::now() + timeout;
-        char buf[4096];
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() <= 0) return false;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return true;
-        }
-    }
-
-  private:
-    int fd_;
-    bool connected_ = false;
 };
 
 TEST_F(ConnectionLimitTest, SlowLorisIsCutOffAndOthersAreServedMeanwhile) {

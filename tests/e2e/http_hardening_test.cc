@@ -3,12 +3,7 @@
 // seed's nginx breaking the Origin check, form posts to JSON endpoints. Each client connects from a loopback
 // address of its own (127.0.0.1, 127.0.0.2: all of 127/8 is loopback), so one server sees two addresses.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "raw_connection.h"
 #include "test_util.h"
 
 namespace rooms_e2e {
@@ -23,60 +19,6 @@ namespace {
 
 constexpr const char* kHolder = "127.0.0.1";
 constexpr const char* kOther = "127.0.0.2";
-
-/// A plain TCP connection from `source` to the server, closed on destruction.
-class RawConnection {
-  public:
-    RawConnection(unsigned short port, const char* source) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        sockaddr_in from{};
-        from.sin_family = AF_INET;
-        ::inet_pton(AF_INET, source, &from.sin_addr);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(port);
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
-                     ::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
-    }
-    ~RawConnection() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    RawConnection(const RawConnection&) = delete;
-    RawConnection& operator=(const RawConnection&) = delete;
-
-    bool connected() const { return connected_; }
-    bool Send(std::string_view bytes) {
-        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-    }
-    /// Reads until the server closes the connection or `timeout` passes; `closed` says which.
-    std::string ReadUntilClosed(std::chrono::milliseconds timeout, bool& closed) {
-        std::string out;
-        closed = false;
-        const auto deadline = Clock::now() + timeout;
-        char buf[4096];
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() <= 0) return out;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) {
-                closed = true;
-                return out;
-            }
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-    }
-    bool ClosedWithin(std::chrono::milliseconds timeout) {
-        bool closed = false;
-        ReadUntilClosed(timeout, closed);
-        return closed;
-    }
-
-  private:
-    int fd_;
-    bool connected_ = false;
-};
 
 std::size_t Count(const std::string& text, std::string_view what) {
     std::size_t n = 0;
