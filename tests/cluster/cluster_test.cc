@@ -143,6 +143,63 @@ TEST(Cluster, JoinRightAfterMessagesOnAnotherGatewayMissesAndDoublesNothing) {
     }
 }
 
+// A join/leave storm on gateway 2 (the cluster tier runs without leave grace or notice rates, so each cycle is
+// a join and a leave in the Redis history) does not push chat messages out of the join history: Redis keeps
+// notices in a list of their own, and a user joining later gets the last 100 chat messages.
+TEST(Cluster, JoinLeaveStormKeepsTheChatMessagesInTheJoinHistory) {
+    LOAD_CONFIG(cfg);
+    Api nginx(cfg.nginx, "/api");
+    constexpr int kHistory = 100, kCycles = 150;  // chat.history_size of config/*.yaml
+    const User writer = nginx.NewUser(RunTag() + "sw"), storm = nginx.NewUser(RunTag() + "ss");
+    const User late = nginx.NewUser(RunTag() + "sl");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = nginx.NewRoom(writer, RunTag() + "storm");
+    ASSERT_FALSE(room.empty());
+    std::vector<std::string> sent;
+    {
+        Member mw = Join(cfg.gateways[0], room, writer);
+        ASSERT_TRUE(mw.ws);
+        for (int i = 0; i < kHistory; ++i) {
+            sent.push_back(RunTag() + "-s-" + std::to_string(i));
+            ASSERT_TRUE(mw.ws->Send(sent.back()));
+        }
+        ASSERT_TRUE(ReadUntil(
+            *mw.ws, [&](const json::object& o) { return Str(o, "content") == sent.back(); }, 10s));
+    }
+    for (int i = 0; i < kCycles; ++i) {
+        auto ws = ConnectRoom(cfg.gateways[1], room, storm.access_token);
+        ASSERT_TRUE(ws->connected()) << i << ": " << ws->error();
+        ASSERT_TRUE(ws->Read(5s).ok) << i << ": no history frame";
+        ws->Close();
+    }
+    // The storm's notices reach Redis a consumer batch later: join until the history holds them (its newest
+    // entry is a notice of the storm's user), at most 15 s.
+    std::vector<std::string> chat;
+    std::size_t notices = 0;
+    const auto deadline = SteadyClock::now() + 15s;
+    do {
+        Member ml = Join(cfg.gateways[0], room, late);
+        ASSERT_TRUE(ml.ws);
+        chat.clear();
+        notices = 0;
+        for (auto it = ml.history.rbegin(); it != ml.history.rend(); ++it) {
+            if (!it->is_object()) continue;
+            if (Str(*it, "type") == "message")
+                chat.push_back(Str(*it, "content"));
+            else if (Str(*it, "user_id") == storm.user_id)
+                ++notices;
+        }
+        ml.ws->Close();
+        if (chat.size() != sent.size()) break;  // pushed out: fail below
+        if (!ml.history.empty() && ml.history.front().is_object() && Str(ml.history.front(), "type") != "message")
+            break;
+        std::this_thread::sleep_for(200ms);
+    } while (SteadyClock::now() < deadline);
+    std::cerr << "cluster: after " << kCycles << " join/leave cycles the join history holds " << chat.size()
+              << " chat messages and " << notices << " of the storm's notices\n";
+    EXPECT_EQ(chat, sent) << "the join history after the storm: the last " << kHistory << " chat messages, in order";
+}
+
 TEST(Cluster, CrossGatewayLatency) {
     LOAD_CONFIG(cfg);
     Api nginx(cfg.nginx, "/api");
@@ -491,8 +548,8 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
         }
     }
 
-    // Redis: each room's history list is the newest rows of PostgreSQL (the consumers write it after the rows
-    // and before committing; polled, as the last batch may still be on its way).
+    // Redis: each room's history list of chat messages is the newest chat rows of PostgreSQL (the consumers write it
+    // after the rows and before committing; polled, as the last batch may still be on its way).
     int redis_mismatches = 0;
     const auto redis_deadline = SteadyClock::now() + 20s;
     for (int r = 0; r < kRooms; ++r) {
@@ -500,7 +557,7 @@ TEST(Cluster, KillConsumerDuringStreamLosesAndDuplicatesNothing) {
         std::optional<std::vector<std::string>> cached;
         std::string why;
         do {
-            ASSERT_TRUE(pg.NewestIds(rooms[r], kHistorySize, newest, why)) << why;
+            ASSERT_TRUE(pg.NewestChatIds(rooms[r], kHistorySize, newest, why)) << why;
             cached = RedisHistoryIds(cfg.redis, rooms[r], why);
             if (cached && *cached == newest) break;
             std::this_thread::sleep_for(200ms);

@@ -144,12 +144,13 @@ bool Pg::Tagged(const std::vector<std::string>& rooms, const std::string& prefix
         });
 }
 
-bool Pg::NewestIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err) {
+bool Pg::NewestChatIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err) {
     const std::string n = std::to_string(limit);
     const char* params[2] = {room.c_str(), n.c_str()};
     out.clear();
-    return Rows("SELECT id::text FROM messages WHERE room_id = $1::bigint ORDER BY seq DESC LIMIT $2::int", params, err,
-                [&](PGresult* r, int i) { out.emplace_back(PQgetvalue(r, i, 0)); });
+    // type 0: MessageType::kMessage
+    return Rows("SELECT id::text FROM messages WHERE room_id = $1::bigint AND type = 0 ORDER BY seq DESC LIMIT $2::int",
+                params, err, [&](PGresult* r, int i) { out.emplace_back(PQgetvalue(r, i, 0)); });
 }
 
 bool Pg::Rows(const char* sql, const char* const (&params)[2], std::string& err,

@@ -86,8 +86,8 @@ class Pg {
     // Rows of (room_id, id, content) of the given rooms whose content starts with `prefix`, by room then seq.
     bool Tagged(const std::vector<std::string>& rooms, const std::string& prefix,
                 std::vector<std::array<std::string, 3>>& out, std::string& err);
-    // The ids of the room's newest `limit` messages, newest first.
-    bool NewestIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err);
+    // The ids of the room's newest `limit` chat messages (no joins or leaves), newest first.
+    bool NewestChatIds(const std::string& room, int limit, std::vector<std::string>& out, std::string& err);
 
   private:
     // Runs a two-parameter query, calling `row` for each row; false and why on failure.
@@ -97,7 +97,7 @@ class Pg {
     PGconn* conn_;
 };
 
-// The message ids of a room's Redis history list (newest first), or nullopt and why.
+// The message ids of a room's Redis history list of chat messages (newest first), or nullopt and why.
 std::optional<std::vector<std::string>> RedisHistoryIds(const std::string& address, const std::string& room,
                                                         std::string& err);
 

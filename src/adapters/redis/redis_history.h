@@ -20,12 +20,15 @@ struct RedisHistoryOptions {
 };
 
 /// The newest messages of every room in Redis, shared by all instances; the same observable behaviour as
-/// MemoryHistoryCache. Per room, three keys:
-///   <prefix>history:<room>         list of messages (common/message_codec.h), newest first, at most `capacity`
-///   <prefix>history:<room>:ids     list of their ids, parallel to it: Append skips an id already there, so a
-///                                  message redelivered by Kafka, or already loaded by Fill, is not doubled
-///   <prefix>history:<room>:filled  marker: the room was filled from the store, so an empty list is an empty
-///                                  room and not a miss
+/// MemoryHistoryCache. Per room, five keys:
+///   <prefix>history:<room>              list of chat messages (common/message_codec.h), newest first, at most
+///                                       `capacity`
+///   <prefix>history:<room>:ids          list of their ids, parallel to it: Append skips an id already there, so
+///                                       a message redelivered by Kafka, or already loaded by Fill, is not doubled
+///   <prefix>history:<room>:notices      the same for notices (joins, leaves), with their own `capacity`: a
+///   <prefix>history:<room>:notices:ids  join/leave storm cannot push chat messages out of the join history
+///   <prefix>history:<room>:filled       marker: the room was filled from the store, so an empty list is an empty
+///                                       room and not a miss
 /// A room is a miss until filled. Append writes to unfilled rooms too, with the short `unfilled_ttl`, and Fill
 /// merges those messages above the store's rows: a message written to the store after the reader's query but
 /// appended before its Fill is kept, not lost. Each operation is one Lua script, so it is atomic against
@@ -38,19 +41,24 @@ class RedisHistoryCache : public HistoryCache {
 
     void Append(const Message& message) override;
     /// Appends a batch in one round trip; per room in the batch's order. Of each room only its newest
-    /// `capacity` messages are sent: older ones would be trimmed away anyway.
+    /// `capacity` chat messages and notices are sent: older ones would be trimmed away anyway.
     void AppendBatch(std::span<const Message> messages) override;
+    /// The newest `limit` chat messages and the newest `limit` notices not older than them, newest first.
     std::optional<std::vector<Message>> Recent(RoomId room, int limit) override;
     /// Does nothing when the room is filled already (another instance won the race).
     void Fill(RoomId room, std::vector<Message> newest_first) override;
     /// Deletes the rooms' keys (one DEL).
     void Forget(std::span<const RoomId> rooms) override;
 
-    /// The key of a room's message list (for tests and operators).
+    /// The key of a room's list of chat messages (for tests and operators); the other keys start with it.
     std::string ListKey(RoomId room) const;
 
   private:
     const std::string& Prefix() const { return options_.key_prefix; }
+    /// The room's keys in the scripts' order: list, ids, filled, notices, notice ids.
+    std::vector<std::string> Keys(RoomId room) const;
+    /// Of messages newest first, those among the `capacity` newest of their kind (chat or notice), in order.
+    std::vector<const Message*> NewestOfEachKind(const std::vector<const Message*>& newest_first) const;
 
     RedisPool& pool_;
     const RedisHistoryOptions options_;

@@ -243,6 +243,45 @@ TEST_F(RedisHistoryTest, UndecodableEntriesAreSkipped) {
     EXPECT_EQ(DecodeMessage(EncodeMessage(MakeMessage(3, 1)))->id, 3);
 }
 
+TEST_F(RedisHistoryTest, NoticesNeverPushChatMessagesOut) {
+    auto cache = Cache(3);
+    cache.Fill(1, {MakeMessage(3, 1), MakeMessage(2, 1), MakeMessage(1, 1)});
+    // A join/leave storm: far more notices than the capacity, one at a time and in a batch.
+    const auto notice = [](MessageId id, RoomId room = 1) {
+        Message m = MakeMessage(id, room, "");
+        m.type = id % 2 == 0 ? MessageType::kJoin : MessageType::kLeave;
+        return m;
+    };
+    for (MessageId id = 4; id < 50; ++id) cache.Append(notice(id));
+    std::vector<Message> batch;
+    for (MessageId id = 50; id < 100; ++id) batch.push_back(notice(id));
+    cache.AppendBatch(batch);
+    const auto recent = cache.Recent(1, 3);
+    ASSERT_TRUE(recent.has_value());
+    EXPECT_EQ(Ids(recent), (std::vector<MessageId>{99, 98, 97, 3, 2, 1}))
+        << "the three chat messages and the newest three notices, newest first";
+    EXPECT_EQ(admin_->Run([&](RedisConnection& c) {
+                        return c.CommandOrThrow({"LLEN", cache.ListKey(1) + ":notices"});
+                    })
+                  .integer,
+              3);
+    // A new chat message pushes the oldest chat message out; notices older than the window go with it.
+    cache.Append(MakeMessage(100, 1));
+    EXPECT_EQ(Ids(cache.Recent(1, 3)), (std::vector<MessageId>{100, 99, 98, 97, 3, 2}));
+    EXPECT_EQ(Ids(cache.Recent(1, 1)), (std::vector<MessageId>{100}));
+
+    // Filled from the store with a storm in it: the newest three of each kind.
+    std::vector<Message> rows;
+    for (MessageId id = 300; id > 200; --id) rows.push_back(notice(id, 2));
+    for (MessageId id = 200; id > 190; --id) rows.push_back(MakeMessage(id, 2));
+    cache.Fill(2, rows);
+    EXPECT_EQ(Ids(cache.Recent(2, 3)), (std::vector<MessageId>{300, 299, 298, 200, 199, 198}));
+    // And Forget drops the notices too.
+    const std::vector<RoomId> forget{1, 2};
+    cache.Forget(forget);
+    EXPECT_TRUE(Keys().empty());
+}
+
 TEST_F(RedisHistoryTest, ZeroCapacityKeepsNothingAndNeverMisses) {
     auto cache = Cache(0);
     cache.Fill(1, {MakeMessage(1, 1)});
