@@ -106,6 +106,16 @@ for tier in "${tiers[@]}"; do
                 # shellcheck disable=SC2086  # the words of $check are promtool's arguments
                 if promtool $check; then record "promtool $check" 1 0; else record "promtool $check" 0 1; fi
             done
+            # The Grafana dashboards (deploy/grafana/): generated, parsed by the Grafana Foundation SDK, their PromQL
+            # checked by promtool (tests/grafana/check_dashboards.py).
+            out=$(mktemp)
+            if sdk=$(scripts/tools.sh path grafana-sdk); then
+                "$sdk" tests/grafana/check_dashboards.py 2>&1 | tee "$out"
+                record_summary_line "grafana dashboards" "$out"
+            else
+                record "grafana dashboards (installing grafana-foundation-sdk)" 0 1
+            fi
+            rm -f "$out"
             ;;
         e2e)
             secrets=$(mktemp -d)
@@ -230,6 +240,14 @@ for tier in "${tiers[@]}"; do
                 # Prometheus (started by cluster.sh up) scrapes every role: its API finds them up, with rooms_* values.
                 tests/prometheus/check_live.sh 2>&1 | tee "$out/prometheus.log"
                 record_summary_line "cluster: Prometheus scrapes every role" "$out/prometheus.log"
+                # Every panel query of the Grafana dashboards returns series from that Prometheus.
+                if sdk=$(scripts/tools.sh path grafana-sdk); then
+                    "$sdk" tests/grafana/check_dashboards.py --live "http://127.0.0.1:${ROOMS_PROMETHEUS_PORT:-19090}" 2>&1 |
+                        tee "$out/grafana.log"
+                    record_summary_line "cluster: every dashboard panel's query returns series" "$out/grafana.log"
+                else
+                    record "cluster: dashboards (installing grafana-foundation-sdk)" 0 1
+                fi
                 run_ctest '^cluster$' 1 "cluster (ctest)"
                 run_ctest '^faults$' 1 "faults (ctest)"
             else

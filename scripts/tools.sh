@@ -7,13 +7,14 @@
 #                                  took (the figure in docs/CI.md); installs the result if TOOL was missing
 #   scripts/tools.sh list          every tool, its version, and whether it is built
 # TOOL: helm kubeconform actionlint kube-apiserver kube-scheduler kube-controller-manager kwok tofu
-#       controller-gen jaeger centrifugo pebble etcd checkov k8s-schemas crd-schemas kwok-stages
+#       controller-gen jaeger centrifugo pebble etcd checkov grafana-sdk k8s-schemas crd-schemas kwok-stages
 #
 # Layout (ROOMS_CACHE_DIR, default ~/.cache/rooms):
 #   tools/<tool>-<version>/bin/   the executables; the directory appears only once the build succeeded
 #   tools/.locks/<tool>.lock      one flock per tool: concurrent callers wait for one build
 #   go/{mod,cache}                GOMODCACHE and GOCACHE shared by every tool (GOPATH is go/)
-#   venv/checkov-<version>/       checkov's virtualenv (tools/checkov-<version>/bin/checkov links to it)
+#   venv/<tool>-<version>/        the virtualenvs of the PyPI tools (tools/<tool>-<version>/bin/<tool> runs
+#                                 their executable: checkov's, and the Python of grafana-sdk's)
 #   cold-times.tsv                tool, version, seconds of each `cold` measurement
 # Every `go build`/`go install` and `pip install` runs under the machine-wide build lock (rooms-build-lock).
 set -euo pipefail
@@ -40,6 +41,7 @@ JAEGER_VERSION=v1.76.0
 CENTRIFUGO_VERSION=v6.9.1
 PEBBLE_VERSION=v2.10.3
 CHECKOV_VERSION=3.3.30
+GRAFANA_SDK_VERSION='1769699379!11.6.0'  # grafana-foundation-sdk for Grafana 11.6 (parses and builds dashboards)
 FLUX_SOURCE_VERSION=v1.9.6        # source-controller: GitRepository CRD (v1.10 needs Go 1.27)
 FLUX_KUSTOMIZE_VERSION=v1.9.6     # kustomize-controller: Kustomization CRD
 FLUX_HELM_API_VERSION=v1.6.5      # helm-controller/api: HelmRelease types
@@ -67,6 +69,7 @@ version_of() {
         centrifugo) echo $CENTRIFUGO_VERSION ;;
         pebble) echo $PEBBLE_VERSION ;;
         checkov) echo $CHECKOV_VERSION ;;
+        grafana-sdk) echo "${GRAFANA_SDK_VERSION#*!}-${GRAFANA_SDK_VERSION%%!*}" ;;
         etcd) echo debian ;;
         k8s-schemas) echo $KUBE_VERSION ;;
         kwok-stages) echo $KWOK_VERSION ;;
@@ -132,16 +135,19 @@ build_kubernetes() {
 }
 
 # A virtualenv is not relocatable (its scripts name its interpreter by path), so it is made where it stays,
-# venv/checkov-<version>, and removed again if the install fails; the cache entry only links to it.
-build_checkov() {
-    local dest=$1 venv=$CACHE/venv/checkov-$CHECKOV_VERSION
+# venv/<tool>-<version>, and removed again if the install fails; the cache entry only runs its executable.
+build_venv() {  # dest tool requirement executable
+    local dest=$1 tool=$2 requirement=$3 exe=$4 venv
+    venv=$CACHE/venv/$tool-$(version_of "$tool")
     rm -rf "$venv"
     if ! python3 -m venv "$venv" ||
-        ! build_lock "$venv/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"; then
+        ! build_lock "$venv/bin/pip" install -q --disable-pip-version-check "$requirement"; then
         rm -rf "$venv"
         return 1
     fi
-    mkdir -p "$dest/bin" && ln -s "$venv/bin/checkov" "$dest/bin/checkov"
+    # A wrapper, not a link: Python finds its virtualenv from the path it was started by.
+    mkdir -p "$dest/bin" && printf '#!/bin/sh\nexec %q "$@"\n' "$venv/bin/$exe" >"$dest/bin/$tool" &&
+        chmod +x "$dest/bin/$tool"
 }
 
 # Kubernetes' own OpenAPI document (api/openapi-spec/swagger.json in the k8s.io/kubernetes module) turned into
@@ -205,7 +211,8 @@ build_tool() {  # tool dest
         centrifugo) go_install "$dest" "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION" \
             "-X github.com/centrifugal/centrifugo/v6/internal/build.Version=${CENTRIFUGO_VERSION#v}" ;;
         pebble) go_install "$dest" "github.com/letsencrypt/pebble/v2/cmd/pebble@$PEBBLE_VERSION" ;;
-        checkov) build_checkov "$dest" ;;
+        checkov) build_venv "$dest" checkov "checkov==$CHECKOV_VERSION" checkov ;;
+        grafana-sdk) build_venv "$dest" grafana-sdk "grafana-foundation-sdk==$GRAFANA_SDK_VERSION" python3 ;;
         k8s-schemas) build_k8s_schemas "$dest" ;;
         crd-schemas) build_crd_schemas "$dest" ;;
         kwok-stages) build_kwok_stages "$dest" ;;
@@ -279,7 +286,7 @@ cold_build() {
 }
 
 ALL=(helm kubeconform actionlint kube-apiserver kube-scheduler kube-controller-manager kwok tofu controller-gen
-    jaeger centrifugo pebble etcd checkov k8s-schemas crd-schemas kwok-stages)
+    jaeger centrifugo pebble etcd checkov grafana-sdk k8s-schemas crd-schemas kwok-stages)
 
 case ${1:-} in
     path)
