@@ -56,6 +56,8 @@ void ServeWithMetrics(Process& p, Router& router, asio::thread_pool& pool, std::
 struct Gateway {
     Gateway(Process& p, asio::thread_pool& store_pool, asio::thread_pool& hash_pool)
         : config(p.config()),
+          hasher(p.metrics.AddHistogram("rooms_auth_hash_duration_seconds",
+                                        "Time of one Argon2id password hash or verification.", LatencyBuckets())),
           jwt(JwtKey(config, p.ports.may_generate_jwt_key)),
           auth(p.Require(p.ports.users, "a user store", "gateway"),
                p.Require(p.ports.tokens, "a refresh token store", "gateway"), hasher, jwt, config.auth, p.time(),
@@ -77,7 +79,7 @@ struct Gateway {
           caps(static_cast<std::size_t>(config.chat.max_connections_per_ip),
                static_cast<std::size_t>(config.chat.max_connections_per_user)),
           api(auth, rooms, chat, store_pool, hash_pool,
-              ApiLimits{config.chat.rooms_page_max, config.http.gzip_min_bytes}),
+              ApiLimits{config.chat.rooms_page_max, config.http.gzip_min_bytes}, HashPoolMetrics::From(p.metrics)),
           sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), user_messages,
                                                 notices, ChatMetrics::From(p.metrics)},
                                 store_pool, registry, caps, *p.ports.sessions, config.chat,

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "crypto/jwt.h"
@@ -12,6 +13,19 @@ namespace rooms {
 namespace {
 constexpr unsigned long long kOpsLimit = 2;
 constexpr std::size_t kMemLimit = std::size_t{19} * 1024 * 1024;
+
+/// Observes the seconds from its construction to its end.
+class Timed {
+  public:
+    explicit Timed(const Histogram& h) : h_(h), start_(std::chrono::steady_clock::now()) {}
+    ~Timed() { h_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()); }
+    Timed(const Timed&) = delete;
+    Timed& operator=(const Timed&) = delete;
+
+  private:
+    const Histogram& h_;
+    const std::chrono::steady_clock::time_point start_;
+};
 }  // namespace
 
 void InitCrypto() {
@@ -30,9 +44,13 @@ TokenHash Sha256(std::string_view data) {
     return out;
 }
 
-PasswordHasher::PasswordHasher() { dummy_hash_ = Hash(RandomToken(16)); }
+PasswordHasher::PasswordHasher(Histogram hash_seconds) {
+    dummy_hash_ = Hash(RandomToken(16));
+    hash_seconds_ = hash_seconds;
+}
 
 std::string PasswordHasher::Hash(std::string_view password) const {
+    const Timed timed(hash_seconds_);
     char out[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str_alg(out, password.data(), password.size(), kOpsLimit, kMemLimit,
                               crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -41,6 +59,7 @@ std::string PasswordHasher::Hash(std::string_view password) const {
 }
 
 bool PasswordHasher::Verify(std::string_view password, const std::string& encoded) const {
+    const Timed timed(hash_seconds_);
     return crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -1,6 +1,7 @@
 #include "http/api_handlers.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -51,8 +52,33 @@ bool NoneMatchHolds(std::string_view if_none_match, std::string_view tag) {
 }  // namespace
 
 ApiHandlers::ApiHandlers(AuthService& auth, RoomService& rooms, ChatService& chat, asio::thread_pool& store_pool,
-                         asio::thread_pool& hash_pool, ApiLimits limits)
-    : auth_(auth), rooms_(rooms), chat_(chat), store_pool_(store_pool), hash_pool_(hash_pool), limits_(limits) {}
+                         asio::thread_pool& hash_pool, ApiLimits limits, HashPoolMetrics hash_metrics)
+    : auth_(auth),
+      rooms_(rooms),
+      chat_(chat),
+      store_pool_(store_pool),
+      hash_pool_(hash_pool),
+      limits_(limits),
+      hash_metrics_(hash_metrics) {}
+
+HashPoolMetrics HashPoolMetrics::From(Metrics& metrics) {
+    return HashPoolMetrics{
+        metrics.AddGauge("rooms_auth_hash_queue", "Register and login calls waiting for a password-hash thread."),
+        metrics.AddHistogram("rooms_auth_hash_queue_wait_seconds",
+                             "Time a register or login call waited for a password-hash thread.", LatencyBuckets()),
+    };
+}
+
+template <typename Fn>
+asio::awaitable<std::invoke_result_t<Fn>> ApiHandlers::OnHashPool(Fn fn) {
+    hash_metrics_.queued.Inc();
+    const auto queued_at = std::chrono::steady_clock::now();
+    co_return co_await RunBlocking(hash_pool_, [this, queued_at, fn = std::move(fn)]() mutable {
+        hash_metrics_.queued.Dec();
+        hash_metrics_.wait.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at).count());
+        return fn();
+    });
+}
 
 Response ApiHandlers::Ok(const RequestContext& ctx, const json::value& body) const {
     Response res = JsonResponse(http::status::ok, json::serialize(body));
@@ -85,7 +111,7 @@ asio::awaitable<Response> ApiHandlers::RegisterUser(RequestContext& ctx) {
     // Named references rather than a structured binding: clang before 16 cannot capture bindings in lambdas.
     const std::string& nickname = fields->at(0);
     const std::string& password = fields->at(1);
-    auto user = co_await RunBlocking(hash_pool_, [&] { return auth_.Register(nickname, password); });
+    auto user = co_await OnHashPool([&] { return auth_.Register(nickname, password); });
     if (!user) co_return ErrorResponse(user.error());
     co_return Ok(ctx, json::object{{"user_id", std::to_string(user->id)}, {"nickname", user->nickname}});
 }
@@ -95,7 +121,7 @@ asio::awaitable<Response> ApiHandlers::Login(RequestContext& ctx) {
     if (!fields) co_return ErrorResponse(fields.error());
     const std::string& nickname = fields->at(0);
     const std::string& password = fields->at(1);
-    auto tokens = co_await RunBlocking(hash_pool_, [&] { return auth_.Login(nickname, password); });
+    auto tokens = co_await OnHashPool([&] { return auth_.Login(nickname, password); });
     if (!tokens) co_return ErrorResponse(tokens.error());
     co_return Ok(ctx, TokensToJson(*tokens));
 }

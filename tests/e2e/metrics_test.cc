@@ -102,6 +102,15 @@ TEST_F(MetricsTest, RequestsSocketsAndMessagesMoveTheCounters) {
     EXPECT_GE(Value(during, "rooms_websocket_frames_sent_total") - Value(before, "rooms_websocket_frames_sent_total"),
               3);
     EXPECT_GE(Value(during, "rooms_chat_delivery_duration_seconds_count"), 1);
+    // NewUser registers and logs in: two Argon2id runs on the hash pool, each waited for and timed.
+    EXPECT_GE(Value(during, "rooms_auth_hash_duration_seconds_count") -
+                  Value(before, "rooms_auth_hash_duration_seconds_count"),
+              2);
+    EXPECT_GT(Value(during, "rooms_auth_hash_duration_seconds_sum"), 0);
+    EXPECT_GE(Value(during, "rooms_auth_hash_queue_wait_seconds_count") -
+                  Value(before, "rooms_auth_hash_queue_wait_seconds_count"),
+              2);
+    EXPECT_EQ(Value(during, "rooms_auth_hash_queue"), 0) << "nothing waits once the calls answered";
 
     m.ws->Close();
     const std::string closed_normally = R"(rooms_websocket_closes_total{code="1000"})";

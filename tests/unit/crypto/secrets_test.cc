@@ -7,6 +7,7 @@
 #include <string>
 
 #include "crypto/jwt.h"
+#include "metrics/metrics.h"
 
 namespace rooms {
 namespace {
@@ -35,6 +36,22 @@ TEST_F(PasswordHasherTest, HashIsArgon2idWithOwaspParameters) {
     EXPECT_FALSE(hasher.Verify("correct horse battery stapl", hash));
     EXPECT_FALSE(hasher.Verify("Correct horse battery staple", hash));
     EXPECT_FALSE(hasher.Verify("", hash));
+}
+
+TEST_F(PasswordHasherTest, EveryHashAndVerificationIsTimedButNotTheDummysSetUp) {
+    Metrics metrics;
+    const PasswordHasher hasher(metrics.AddHistogram("rooms_test_hash_seconds", "test", LatencyBuckets()));
+    EXPECT_NE(metrics.Scrape().find("rooms_test_hash_seconds_count 0\n"), std::string::npos) << metrics.Scrape();
+    const std::string hash = hasher.Hash("correct horse battery staple");
+    EXPECT_TRUE(hasher.Verify("correct horse battery staple", hash));
+    EXPECT_FALSE(hasher.Verify("wrong", hash));
+    hasher.VerifyDummy("unknown user's password");
+    const std::string text = metrics.Scrape();
+    EXPECT_NE(text.find("rooms_test_hash_seconds_count 4\n"), std::string::npos) << text;
+    // Argon2id with 19 MiB takes milliseconds, never nothing: the sum is above 4 x 1 ms.
+    const auto sum_at = text.find("rooms_test_hash_seconds_sum ");
+    ASSERT_NE(sum_at, std::string::npos) << text;
+    EXPECT_GT(std::stod(text.substr(sum_at + std::string("rooms_test_hash_seconds_sum ").size())), 0.004) << text;
 }
 
 TEST_F(PasswordHasherTest, SaltMakesEveryHashDifferent) {
