@@ -44,7 +44,9 @@ class AddressCapTest : public SharedServerTest<AddressCapTest> {
     static std::map<std::string, std::string> Env() {
         return NoRateLimit({{"ROOMS_HTTP_MAX_CONNECTIONS", std::to_string(kCap)},
                             {"ROOMS_HTTP_MAX_CONNECTIONS_PER_IP", std::to_string(kCap)},
-                            {"ROOMS_CHAT_MAX_CONNECTIONS_PER_IP", "0"}});
+                            {"ROOMS_CHAT_MAX_CONNECTIONS_PER_IP", "0"},
+                            // The held connections send nothing: they must outlast the tests, however slow the machine.
+                            {"ROOMS_HTTP_HEADER_TIMEOUT_S", "120"}});
     }
 };
 
@@ -87,13 +89,15 @@ TEST_F(AddressCapTest, RefusalsAreLoggedAtMostOnceASecond) {
     std::vector<std::unique_ptr<RawConnection>> held;
     for (int i = 0; i < kCap; ++i) held.push_back(std::make_unique<RawConnection>(port(), kHolder));
     const auto start = Clock::now();
-    int refused = 0;
-    for (int i = 0; i < 200; ++i) {
+    int refused = 0, tried = 0;
+    // 200 tries, or as many as 30 s allow on a loaded machine (each waits at most 2 s for its close).
+    for (; tried < 200 && Clock::now() - start < 30s; ++tried) {
         RawConnection c(port(), kHolder);
         refused += c.ClosedWithin(2s);
     }
     const auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    EXPECT_GE(refused, 150) << "connections past the cap are closed";
+    EXPECT_GE(refused, tried * 3 / 4) << "connections past the cap are closed (" << refused << " of " << tried << ")";
+    EXPECT_GE(tried, 20) << "too few tries to say anything";
     const std::size_t lines = Count(ReadFile(server().log_path()), "http.max_connections_per_ip");
     EXPECT_GE(lines, 1u);
     EXPECT_LE(static_cast<double>(lines), seconds + 2) << "a warning per refusal floods the log";
