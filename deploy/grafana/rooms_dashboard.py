@@ -157,6 +157,12 @@ def build():
     d.with_panel(graph("Auth p99", "Login and register hash a password (Argon2id): their time is the hash's.", "s",
                        (f"histogram_quantile(0.99, sum by (le, route) (rate(rooms_http_request_duration_seconds_bucket{{route=~{auth}}}[{RATE}])))",
                         "{{route}}")))
+    d.with_panel(graph("Password hashing", "Argon2id: one hash's time (p99) and the calls waiting for a hash thread "
+                       "(auth.hash_threads per gateway).", "s",
+                       (p(0.99, "rooms_auth_hash_duration_seconds", "instance"), "hash p99 {{instance}}"),
+                       (p(0.99, "rooms_auth_hash_queue_wait_seconds", "instance"), "queue wait p99 {{instance}}")))
+    d.with_panel(graph("Calls waiting for a hash thread", "A login storm shows here first.", "none",
+                       ("rooms_auth_hash_queue", "{{instance}}")))
     d.with_panel(graph("Refused credentials /s", "401 answers of the auth routes (wrong password, revoked token).",
                        "reqps",
                        (f'sum by (route) (rate(rooms_http_requests_total{{route=~{auth}, status="401"}}[{RATE}]))',
