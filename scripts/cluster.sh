@@ -2,7 +2,8 @@
 # The distributed topology on one machine, as plain processes on loopback (no Docker):
 # PostgreSQL, Redis, Kafka (scripts/services.sh), 2 `websocket` gateways, 2 `consumer` workers and nginx
 # on http://127.0.0.1:8080 (/api/ to the gateways, / to the web UI), and Prometheus scraping every role's /metrics on
-# http://127.0.0.1:${ROOMS_PROMETHEUS_PORT:-19090} (config/prometheus/; Debian's `prometheus`, data in $RUN/prometheus).
+# http://127.0.0.1:${ROOMS_PROMETHEUS_PORT:-19090} (config/prometheus/; Debian's `prometheus`, data in $RUN/prometheus),
+# and rsyslog shipping every role's JSON log to $RUN/shipped/rooms.jsonl (config/rsyslog/).
 #   scripts/cluster.sh up       starts everything; returns when every process answers /readyz
 #   scripts/cluster.sh down     stops everything
 #   scripts/cluster.sh status
@@ -138,6 +139,27 @@ prometheus_up() {
     done
 }
 
+# The log shipper: Debian's rsyslog tails every role's JSON log into $RUN/shipped/rooms.jsonl (config/rsyslog/).
+rsyslog_up() {
+    command -v rsyslogd >/dev/null || { log "no rsyslogd (scripts/setup.sh installs it): not shipping logs"; return 0; }
+    if [[ -f $RUN/rsyslog.pid ]] && kill -0 "$(cat "$RUN/rsyslog.pid")" 2>/dev/null; then return 0; fi
+    mkdir -p "$RUN/rsyslog" "$RUN/shipped"
+    sed -e "s#@RUN_DIR@#$RUN#g" "$ROOT/config/rsyslog/rooms.conf" >"$RUN/rsyslog.conf"
+    rsyslogd -N1 -f "$RUN/rsyslog.conf" >>"$RUN/rsyslog.log" 2>&1 ||
+        { log "rsyslog refuses $RUN/rsyslog.conf:"; tail -n 20 "$RUN/rsyslog.log" >&2; return 1; }
+    rm -f "$RUN/rsyslog.pid"
+    rsyslogd -n -f "$RUN/rsyslog.conf" -i "$RUN/rsyslog.pid" >>"$RUN/rsyslog.log" 2>&1 &
+    local pid=$! deadline=$((SECONDS + 10))
+    until [[ -s $RUN/rsyslog.pid ]]; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$pid" 2>/dev/null; then
+            log "rsyslog did not come up; last lines of $RUN/rsyslog.log:"
+            tail -n 20 "$RUN/rsyslog.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
 case ${1:-} in
     up)
         started=$SECONDS
@@ -160,13 +182,16 @@ case ${1:-} in
             sleep 0.2
         done
         prometheus_up
+        rsyslog_up
         log "up in $((SECONDS - started)) s: ${url#-k } (logs in $RUN)"
         [[ -f $RUN/prometheus.pid ]] &&
             log "prometheus: http://127.0.0.1:$PROMETHEUS_PORT (API /api/v1/query, alerts /alerts; every role's /metrics)"
+        [[ -f $RUN/rsyslog.pid ]] && log "rsyslog: every role's JSON log shipped to $RUN/shipped/rooms.jsonl"
         ;;
     down)
         nginx_down
         stop_one prometheus
+        stop_one rsyslog
         for p in "${PROCESSES[@]}"; do stop_one "$p"; done
         "$ROOT/scripts/services.sh" stop
         log "down"
@@ -180,6 +205,8 @@ case ${1:-} in
             echo "nginx: down"
         curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" &&
             echo "prometheus: up (http://127.0.0.1:$PROMETHEUS_PORT)" || echo "prometheus: down"
+        [[ -f $RUN/rsyslog.pid ]] && kill -0 "$(cat "$RUN/rsyslog.pid")" 2>/dev/null &&
+            echo "rsyslog: up ($RUN/shipped/rooms.jsonl)" || echo "rsyslog: down"
         ;;
     kill) stop_one "$2" KILL ;;
     stop)

@@ -16,7 +16,7 @@ DEB_PACKAGES=(
     libgtest-dev libgmock-dev libbenchmark-dev
     libncurses-dev tmux openssl
     clang libclang-rt-14-dev clang-format clang-tidy
-    chromium fonts-noto-color-emoji libnss3-tools certbot
+    chromium fonts-noto-color-emoji libnss3-tools certbot rsyslog
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs npm)
 apt_install "${DEB_PACKAGES[@]}"

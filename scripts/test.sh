@@ -223,7 +223,8 @@ for tier in "${tiers[@]}"; do
                     ROOMS_E2E_SECRETS_FILE=$out/secrets \
                     run_ctest '^e2e$' 2 "cluster: e2e suite through nginx (ctest)"
                 check_logs_for_secrets "cluster: no password or token in the gateways', consumers' and nginx's logs" \
-                    "$out/secrets" "${ROOMS_SERVICES_DIR:-$PWD/.services}"/cluster/*.log
+                    "$out/secrets" "${ROOMS_SERVICES_DIR:-$PWD/.services}"/cluster/*.log \
+                    "${ROOMS_SERVICES_DIR:-$PWD/.services}"/cluster/shipped/*
                 # rooms-bench against the cluster: fan-out through nginx and Kafka, a Kafka backlog persisted
                 # by restarted consumers, login through nginx.
                 CLUSTER=1 BENCH_KEEP_CLUSTER=1 scripts/bench.sh --smoke 2>&1 | tee "$out/bench.log"
@@ -240,6 +241,9 @@ for tier in "${tiers[@]}"; do
                 # Prometheus (started by cluster.sh up) scrapes every role: its API finds them up, with rooms_* values.
                 tests/prometheus/check_live.sh 2>&1 | tee "$out/prometheus.log"
                 record_summary_line "cluster: Prometheus scrapes every role" "$out/prometheus.log"
+                # rsyslog (started by cluster.sh up) ships the roles' JSON logs: a request's line is found where it delivers.
+                tests/logs/check_shipped.sh 2>&1 | tee "$out/logs.log"
+                record_summary_line "cluster: rsyslog ships every role's JSON log" "$out/logs.log"
                 # Every panel query of the Grafana dashboards returns series from that Prometheus.
                 if sdk=$(scripts/tools.sh path grafana-sdk); then
                     "$sdk" tests/grafana/check_dashboards.py --live "http://127.0.0.1:${ROOMS_PROMETHEUS_PORT:-19090}" 2>&1 |

@@ -77,7 +77,7 @@ int Main(int argc, char** argv) {
         std::cerr << "rooms: " << e.what() << "\n";
         return 2;
     }
-    rooms::InitLogging(config.log_level);
+    rooms::InitLogging(config.log_level, config.log_format, rooms::LogSource{config.role, config.node_id});
     try {
         if (*migrate) return rooms::RunMigrate(config, migrate_direction, migrate_steps);
         if (*topic) return rooms::RunCreateTopic(config);

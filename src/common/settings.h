@@ -24,6 +24,9 @@
     X(std::string, data_dir, "./data", Any(), "directory of the SQLite database `rooms.db` and the generated `jwt.key` (role `all`)") \
     X(std::string, log_level, "info", OneOf({"trace", "debug", "info", "warn", "error"}), \
       "`trace` | `debug` | `info` | `warn` | `error`") \
+    X(std::string, log_format, "text", OneOf({"text", "json"}), \
+      "`text`: time, level, message; `json`: one object per line (time, level, role, node_id, host, pid, event, msg " \
+      "and the message's key=value fields) for a log shipper") \
     X(int, io_threads, 0, Range(0, 256), "network threads; 0 = one per core") \
     X(int, worker_threads, 4, Range(1, 256), "threads for blocking store calls") \
     X(int, node_id, 0, Range(0, 1023), "0..1023, unique per instance; part of every message id") \
