@@ -4,12 +4,18 @@
 # corpus never changes. Prints one line per target and a closing line "N passed, M failed"; a target that
 # crashes, leaks, runs out of memory or times out fails, and its reproducer is kept and printed.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET ...]
+#        scripts/fuzz.sh --build [TARGET ...]   (only builds them)
 # Reproduce a failure: build-fuzz/<target> <crash file>
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${1:-20}
-shift $(($# > 0 ? 1 : 0))
+build_only=0
+[[ ${1:-} == --build ]] && build_only=1 && shift
+seconds=20
+if ((!build_only)); then
+    seconds=${1:-20}
+    shift $(($# > 0 ? 1 : 0))
+fi
 targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_http_request fuzz_json_body fuzz_jwt fuzz_ws_message fuzz_ws_frames fuzz_config)
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
@@ -19,6 +25,7 @@ fi
 
 cmake --preset fuzz >/dev/null || { echo "fuzz: configure failed"; exit 1; }
 cmake --build --preset fuzz --target "${targets[@]}" -j "${FUZZ_BUILD_JOBS:-2}" || { echo "fuzz: build failed"; exit 1; }
+((build_only)) && exit 0
 
 export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rooms-fuzz.XXXXXX")

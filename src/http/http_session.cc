@@ -9,33 +9,6 @@
 
 namespace rooms {
 
-void HttpConnection::Shutdown() {
-    asio::post(executor_, [self = shared_from_this()] {
-        self->draining_ = true;
-        if (self->state_ != kBusy && !self->upgraded_) self->stream_.Close();
-    });
-}
-
-void HttpConnection::Abort() {
-    asio::post(executor_, [self = shared_from_this()] {
-        if (!self->upgraded_) self->stream_.Close();
-    });
-}
-
-std::optional<std::chrono::steady_clock::time_point> HttpConnection::IdleSince() const {
-    if (state_ != kIdle) return std::nullopt;
-    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(idle_since_ns_.load()));
-}
-
-bool HttpConnection::TryReclaim() {
-    int idle = kIdle;
-    if (!state_.compare_exchange_strong(idle, kReclaimed)) return false;
-    asio::post(executor_, [self = shared_from_this()] {
-        if (!self->upgraded_) self->stream_.Close();
-    });
-    return true;
-}
-
 HttpSessionOptions HttpSessionOptions::From(const HttpSettings& http) {
     return {static_cast<std::size_t>(http.body_limit_bytes),
             static_cast<std::size_t>(http.header_limit_bytes),
