@@ -87,7 +87,9 @@ export function MessageList({ messages, myUserId, historyLoaded, hasOlder, loadi
   const jumpToLatest = () => {
     const el = ref.current;
     if (!el) return;
-    el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+    // At once, not smoothly: a smooth scroll's intermediate positions unstick the list, and one that stops short (the
+    // list grew meanwhile, another scroll cut in) left the reader above the newest message, unstuck.
+    el.scrollTop = el.scrollHeight;
     stick.current = true;
     setUnseen(0);
   };
