@@ -117,7 +117,8 @@ TEST_F(MetricsTest, RequestsSocketsAndMessagesMoveTheCounters) {
     const std::string upgraded = R"(rooms_http_requests_total{method="GET",route="/chat/rooms/{id}",status="101"})";
     // The upgrade is counted when its socket's coroutine returns, a moment after the close is counted.
     const auto after = ScrapeUntil([&](const auto& s) {
-        return Value(s, closed_normally) >= 1 && Value(s, "rooms_websocket_connections") == 0 && Value(s, upgraded) >= 1;
+        return Value(s, closed_normally) >= 1 && Value(s, "rooms_websocket_connections") == 0 &&
+               Value(s, upgraded) >= 1;
     });
     EXPECT_EQ(Value(after, closed_normally), 1);
     EXPECT_EQ(Value(after, "rooms_websocket_connections"), 0);
