@@ -1,16 +1,46 @@
 #include "app/process.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
+#include "adapters/otlp/otlp_http_exporter.h"
 #include "app/secrets_file.h"
 
 namespace rooms {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+std::unique_ptr<Tracer> MakeTracer(const Config& c, Metrics& metrics) {
+    const TracingSettings& t = c.tracing;
+    if (t.endpoint.empty()) return std::make_unique<Tracer>();
+    TracerOptions o;
+    o.sample_ratio = t.sample_ratio;
+    o.queue_max_spans = static_cast<std::size_t>(t.queue_max_spans);
+    o.batch_max_spans = static_cast<std::size_t>(t.batch_max_spans);
+    o.flush_interval = std::chrono::milliseconds(t.flush_interval_ms);
+    auto spans =
+        metrics.Counters("rooms_trace_spans_total", "Sampled spans, by what became of them (exported, dropped).");
+    o.spans_exported = spans.With({{"result", "exported"}});
+    o.spans_dropped = spans.With({{"result", "dropped"}});
+    o.export_errors = metrics.AddCounter("rooms_trace_export_errors_total", "Span batches the collector did not take.");
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    TraceResource resource{"rooms-" + c.role, std::to_string(c.node_id), host, ROOMS_VERSION};
+    auto exporter = std::make_unique<OtlpHttpExporter>(t.endpoint, std::move(resource),
+                                                       std::chrono::milliseconds(t.export_timeout_ms));
+    spdlog::info("tracing: spans to {} as rooms-{}, sample ratio {}", t.endpoint, c.role, t.sample_ratio);
+    return std::make_unique<Tracer>(o, std::move(exporter));
+}
+
+}  // namespace
+
+Process::Process(const Config& config) : tracer(MakeTracer(config, metrics)), config_(config) {}
 
 Process::~Process() {
     front.reset();                              // what is left of the connections may still use the parts

@@ -16,6 +16,7 @@
 #include "metrics/metrics.h"
 #include "services/room_hub.h"
 #include "services/session_registry.h"
+#include "tracing/tracer.h"
 
 namespace rooms {
 
@@ -58,7 +59,7 @@ struct Front {
 /// a bus flushes, a consumer commits, a store writes what it holds), so a part may use anything built before it.
 class Process {
   public:
-    explicit Process(const Config& config) : config_(config) {}
+    explicit Process(const Config& config);
     ~Process();
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
@@ -68,6 +69,8 @@ class Process {
     Ports ports;
     /// The process's metrics, served at /metrics by its front. Outlives the front and every part.
     Metrics metrics;
+    /// The process's tracer (tracing.*): off without `tracing.endpoint`. Outlives every part; flushes at the end.
+    std::unique_ptr<Tracer> tracer;
     /// Every module's readiness checks, served at /readyz. Complete once every module is built.
     std::vector<ReadinessCheck> readiness;
     std::unique_ptr<Front> front;

@@ -191,6 +191,20 @@
     X(int, dlq_timeout_ms, 10'000, Range(1, 600'000), \
       "longest wait for the brokers to take a batch's dead letters (the batch is retried otherwise)")
 
+#define ROOMS_TRACING_SETTINGS(X) \
+    X(std::string, endpoint, "", Any(), \
+      "OTLP/HTTP traces endpoint, `http://HOST:PORT/v1/traces` (Jaeger, an OpenTelemetry Collector); empty: spans " \
+      "are not recorded, yet `traceparent` is still passed on (HTTP → Kafka headers) and logged") \
+    X(double, sample_ratio, 0.01, Range(0.0, 1.0), \
+      "share of new traces recorded, decided from the trace id so every role decides alike; a `traceparent` from " \
+      "the client keeps its own sampled flag") \
+    X(int, queue_max_spans, 8192, Range(1, 1'000'000), \
+      "finished spans waiting for export; past it new ones are dropped and counted (`rooms_trace_spans_total`)") \
+    X(int, batch_max_spans, 512, Range(1, 100'000), "spans per export request") \
+    X(int, flush_interval_ms, 1000, Range(10, 600'000), "a batch of spans is exported at least this often") \
+    X(int, export_timeout_ms, 2000, Range(1, 600'000), \
+      "longest wait for one export request (connect, send, answer); a batch that fails is dropped and counted")
+
 // The sections: X(section, Type, title). The top level is not among them.
 #define ROOMS_SETTING_SECTIONS(X) \
     X(http, HttpSettings, "HTTP server") \
@@ -202,7 +216,8 @@
     X(postgres, PostgresSettings, "PostgreSQL (roles `websocket`, `consumer`)") \
     X(redis, RedisSettings, "Redis: presence and the history cache (roles `websocket`, `consumer`)") \
     X(kafka, KafkaSettings, "Kafka (roles `websocket`, `consumer`)") \
-    X(consumer, ConsumerSettings, "The consumer role's persistence")
+    X(consumer, ConsumerSettings, "The consumer role's persistence") \
+    X(tracing, TracingSettings, "Traces (OTLP/HTTP to Jaeger)")
 
 // clang-format on
 
@@ -239,6 +254,9 @@ struct KafkaSettings {
 };
 struct ConsumerSettings {
     ROOMS_CONSUMER_SETTINGS(ROOMS_SETTING_FIELD)
+};
+struct TracingSettings {
+    ROOMS_TRACING_SETTINGS(ROOMS_SETTING_FIELD)
 };
 
 /// Every setting of a `rooms` process. The defaults make `rooms serve` work with no configuration at all.
