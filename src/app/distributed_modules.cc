@@ -144,8 +144,9 @@ struct KafkaFanout {
 };
 
 struct KafkaConsumer {
-    KafkaConsumer(const Config& c, MessageStore& store, HistoryCache& cache, Metrics& metrics)
-        : persister(store, cache), consumer(ConsumerOptions(c, metrics), persister) {
+    KafkaConsumer(const Config& c, MessageStore& store, HistoryCache& cache, Metrics& metrics, Tracer& tracer)
+        : persister(store, cache, &tracer, {"postgres insert", "redis append"}),
+          consumer(ConsumerOptions(c, metrics), persister) {
         consumer.Start();
     }
     ~KafkaConsumer() {
@@ -224,9 +225,9 @@ void InitKafkaFanout(Process& p) {
 
 void InitKafkaPersister(Process& p) {
     EnsureTopics(p.config());
-    auto& k = p.Own(
-        std::make_unique<KafkaConsumer>(p.config(), p.Require(p.ports.messages, "a message store", "kafka-persister"),
-                                        p.Require(p.ports.history, "a history cache", "kafka-persister"), p.metrics));
+    auto& k = p.Own(std::make_unique<KafkaConsumer>(
+        p.config(), p.Require(p.ports.messages, "a message store", "kafka-persister"),
+        p.Require(p.ports.history, "a history cache", "kafka-persister"), p.metrics, *p.tracer));
     // The persister's own counts, read at each scrape.
     const auto stat = [&k](std::uint64_t kafka::PersisterStats::*field) {
         return [&k, field] { return static_cast<double>(k.consumer.Stats().*field); };

@@ -49,8 +49,8 @@ struct Memory {
 /// The group commit in front of the in-process bus: a message reaches the bus's sinks (the hub) once SQLite and
 /// the history cache hold it.
 struct MemoryPersister {
-    MemoryPersister(MessageStore& store, HistoryCache& cache, MessageBus& bus, const StorageSettings& s)
-        : persister(store, cache),
+    MemoryPersister(MessageStore& store, HistoryCache& cache, MessageBus& bus, const StorageSettings& s, Tracer& tracer)
+        : persister(store, cache, &tracer, {"sqlite insert", "history append"}),
           commit(persister, bus,
                  GroupCommitLimits{static_cast<std::size_t>(s.batch_size),
                                    static_cast<std::size_t>(s.max_pending_messages)}) {}
@@ -91,7 +91,8 @@ void InitMemoryPersister(Process& p) {
     auto& m = p.Own(std::make_unique<MemoryPersister>(
         p.Require(p.ports.messages, "a message store", "memory-persister"),
         p.Require(p.ports.history, "a history cache", "memory-persister"),
-        p.Require(p.ports.bus, "the in-process bus (module memory)", "memory-persister"), p.config().storage));
+        p.Require(p.ports.bus, "the in-process bus (module memory)", "memory-persister"), p.config().storage,
+        *p.tracer));
     // From now on publishing means committing first: the gateway publishes to the group commit, which hands each
     // committed message to the in-process bus.
     p.ports.bus = &m.commit;

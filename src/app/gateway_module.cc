@@ -46,7 +46,7 @@ asio::thread_pool& AddPool(Front& front, int threads) {
 void ServeWithMetrics(Process& p, Router& router, asio::thread_pool& pool, std::unique_ptr<RequestHandler> dispatcher) {
     Front& front = *p.front;
     AddMetricsRoute(router, pool, p.metrics);
-    front.handler = std::make_unique<MeteredHandler>(std::move(dispatcher), router, p.metrics);
+    front.handler = std::make_unique<MeteredHandler>(std::move(dispatcher), router, p.metrics, p.tracer.get());
     p.metrics.AddObservedGauge("rooms_http_connections", "Open client connections (HTTP and WebSocket).", [&front] {
         return front.server ? static_cast<double>(front.server->open_connections()) : 0.0;
     });
@@ -81,7 +81,7 @@ struct Gateway {
           api(auth, rooms, chat, store_pool, hash_pool,
               ApiLimits{config.chat.rooms_page_max, config.http.gzip_min_bytes}, HashPoolMetrics::From(p.metrics)),
           sockets(WebSocketDeps{ChatSessionDeps{chat, p.Require(p.ports.hub, "the hub", "gateway"), user_messages,
-                                                notices, ChatMetrics::From(p.metrics)},
+                                                notices, ChatMetrics::From(p.metrics), p.tracer.get()},
                                 store_pool, registry, caps, *p.ports.sessions, config.chat,
                                 WebSocketMetrics::From(p.metrics)},
                   config.node_id) {
@@ -124,7 +124,7 @@ void InitHub(Process& p) {
         "rooms_chat_delivery_duration_seconds",
         "Time from a chat message's acceptance to its fan-out to this gateway's sockets (through Kafka in a cluster).",
         LatencyBuckets());
-    p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage, delivery, p.time()));
+    p.ports.hub = &p.Own(std::make_unique<RoomHub>(SerializeMessage, delivery, p.time(), p.tracer.get()));
     // A revoked session is remembered as long as an access token issued before the revocation can be valid.
     p.ports.sessions =
         &p.Own(std::make_unique<SessionRegistry>(std::chrono::seconds(p.config().auth.access_token_ttl_s), p.time()));

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tracing/trace_context.h"
+
 namespace rooms {
 
 using UserId = std::int64_t;
@@ -38,6 +40,9 @@ struct Message {
     std::string content;
     TimePoint time_created;
     MessageType type = MessageType::kMessage;
+    /// Where the message's trace goes on: the span that published it. Not stored; it travels in the Kafka record's
+    /// `traceparent` header, so each gateway's fan-out and the consumer's writes are children of that span.
+    TraceContext trace = {};
 };
 
 /// The identity proven by a valid access token.

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/text.h"
+#include "http/http_metrics.h"
 #include "http/request_policy.h"
 #include "http/responses.h"
 #include "http/static_files.h"
@@ -80,7 +81,7 @@ asio::awaitable<Response> Dispatcher::Handle(Request& req, const std::string& cl
     if (upgrade) {
         if (conn.server_stopping())
             co_return ErrorResponse(http::status::service_unavailable, "server is shutting down");
-        spdlog::info("http {} \"GET {}\" 101", client_ip, path);
+        spdlog::info("http {} \"GET {}\" 101{}", client_ip, path, TraceLogFields(req));
         co_await parts_.upgrade(conn.TakeStream(), std::move(req), ctx);
         co_return Response{};
     }

@@ -22,21 +22,43 @@ std::string RouteLabel(const Router& router, const Request& req) {
     return match.route ? PatternOf(*match.route) : "other";
 }
 
-MeteredHandler::MeteredHandler(std::unique_ptr<RequestHandler> inner, const Router& router, Metrics& metrics)
+MeteredHandler::MeteredHandler(std::unique_ptr<RequestHandler> inner, const Router& router, Metrics& metrics,
+                               Tracer* tracer)
     : inner_(std::move(inner)),
       router_(router),
       requests_(metrics.Counters("rooms_http_requests_total", "HTTP requests answered, by route, method and status.")),
       duration_(metrics.Histograms("rooms_http_request_duration_seconds",
                                    "Time from a request read to its response ready, by route and method.",
-                                   LatencyBuckets())) {}
+                                   LatencyBuckets())),
+      tracer_(tracer) {}
+
+Span MeteredHandler::StartSpan(const Request& req, const std::string& route, const std::string& method) const {
+    const auto parent = TraceContext::Parse(req[kTraceparentHeader]);
+    if (!tracer_) return Span(parent.value_or(TraceContext{}));
+    // Probes and scrapes come every few seconds from machines, not users: no trace of their own.
+    if (!parent && (route == "/healthz" || route == "/readyz" || route == "/metrics")) return Span();
+    Span span = tracer_->StartSpan(method + " " + route, SpanKind::kServer, parent.value_or(TraceContext{}));
+    if (span.recording()) {
+        span.SetAttribute("http.request.method", method);
+        span.SetAttribute("http.route", route);
+    }
+    return span;
+}
 
 asio::awaitable<Response> MeteredHandler::Handle(Request& req, const std::string& client_ip, HttpConnection& conn) {
     const auto started = std::chrono::steady_clock::now();
     // Taken before the handler runs: a WebSocket upgrade moves the request away.
     const std::string route = RouteLabel(router_, req);
     const std::string method(http::to_string(req.method()));  // "<unknown>" for a verb Beast does not know
+    Span span = StartSpan(req, route, method);
+    if (span.context().valid()) req.set(kTraceparentHeader, span.context().ToTraceparent());
     Response res = co_await inner_->Handle(req, client_ip, conn);
     const bool upgraded = conn.upgraded();
+    if (span.recording()) {
+        const unsigned status = upgraded ? 101U : res.result_int();
+        span.SetAttribute("http.response.status_code", static_cast<std::int64_t>(status));
+        if (status >= 500U) span.SetError(std::string(res.reason()));
+    }
     requests_
         .With({{"route", route}, {"method", method}, {"status", upgraded ? "101" : std::to_string(res.result_int())}})
         .Inc();
@@ -44,6 +66,12 @@ asio::awaitable<Response> MeteredHandler::Handle(Request& req, const std::string
         duration_.With({{"route", route}, {"method", method}})
             .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     co_return res;
+}
+
+std::string TraceLogFields(const Request& req) {
+    const auto trace = TraceContext::Parse(req[kTraceparentHeader]);
+    if (!trace) return {};
+    return " trace_id=" + trace->TraceIdHex() + " span_id=" + trace->SpanIdHex();
 }
 
 void AddMetricsRoute(Router& router, asio::thread_pool& pool, Metrics& metrics) {

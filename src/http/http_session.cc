@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "http/http_metrics.h"
 #include "http/request_policy.h"
 #include "http/responses.h"
 
@@ -112,8 +113,8 @@ asio::awaitable<void> ServeHttp(Transport stream, RequestHandler& handler, const
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         // The target's query is left out on purpose: access_token travels there.
         const std::string_view target = req.target();
-        spdlog::info("http {} \"{} {}\" {} {:.1f}ms", client_ip, std::string_view(req.method_string()),
-                     target.substr(0, target.find('?')), res.result_int(), ms);
+        spdlog::info("http {} \"{} {}\" {} {:.1f}ms{}", client_ip, std::string_view(req.method_string()),
+                     target.substr(0, target.find('?')), res.result_int(), ms, TraceLogFields(req));
         conn->stream_.tcp().expires_after(options.request_timeout);
         auto [wec, wn] = co_await http::async_write(conn->stream_, res, asio::as_tuple(asio::use_awaitable));
         if (wec || !res.keep_alive()) break;

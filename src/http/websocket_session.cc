@@ -49,10 +49,10 @@ std::string CloseCodeLabel(WsCloseCode code) {
 }
 
 WebSocketSession::WebSocketSession(Transport transport, WebSocketDeps deps, Principal who, RoomId room,
-                                   ConnectionId connection_id, std::string client_ip)
+                                   ConnectionId connection_id, std::string client_ip, TraceContext trace)
     : transport_(std::move(transport)),
       deps_(deps),
-      chat_(deps.chat, room, std::move(who), std::move(connection_id)),
+      chat_(deps.chat, room, std::move(who), std::move(connection_id), trace),
       client_ip_(std::move(client_ip)),
       queue_(static_cast<std::size_t>(deps.settings.send_queue_messages)),
       timer_(transport_.get_executor()),
@@ -371,8 +371,10 @@ void WebSocketSession::Abort() {
 
 asio::awaitable<void> RoomSockets::Upgrade(Transport stream, Request request, RequestContext& ctx) {
     const ConnectionId id = std::to_string(node_id_) + ":" + std::to_string(++next_connection_);
-    auto session =
-        std::make_shared<WebSocketSession>(std::move(stream), deps_, *ctx.principal, ctx.room->id, id, ctx.client_ip);
+    // MeteredHandler put the handshake's own span in the traceparent header.
+    const TraceContext trace = TraceContext::Parse(request[kTraceparentHeader]).value_or(TraceContext{});
+    auto session = std::make_shared<WebSocketSession>(std::move(stream), deps_, *ctx.principal, ctx.room->id, id,
+                                                      ctx.client_ip, trace);
     co_await session->Run(std::move(request));
 }
 

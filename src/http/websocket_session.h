@@ -59,8 +59,9 @@ class WebSocketSession : public HubMember,
                          public SessionWatcher,
                          public std::enable_shared_from_this<WebSocketSession> {
   public:
+    /// `trace`: the handshake's trace context (its `traceparent`); every message's span is its child.
     WebSocketSession(Transport transport, WebSocketDeps deps, Principal who, RoomId room, ConnectionId connection_id,
-                     std::string client_ip);
+                     std::string client_ip, TraceContext trace = {});
 
     /// Completes the upgrade and serves the client until the connection ends.
     asio::awaitable<void> Run(Request request);

@@ -6,10 +6,38 @@
 
 namespace rooms {
 
+namespace {
+
+// A span for each message of `batch` whose trace is sampled, a child of the span that published it.
+std::vector<Span> StartSpans(Tracer* tracer, const std::string& name, std::span<const Message> batch) {
+    std::vector<Span> spans;
+    if (!tracer) return spans;
+    for (const Message& m : batch) {
+        if (!m.trace.sampled) continue;
+        Span& span = spans.emplace_back(tracer->StartSpan(name, SpanKind::kClient, m.trace));
+        span.SetAttribute("rooms.message_id", static_cast<std::int64_t>(m.id));
+        span.SetAttribute("rooms.batch_size", static_cast<std::int64_t>(batch.size()));
+    }
+    return spans;
+}
+
+}  // namespace
+
 PersistedBatch BatchPersister::Persist(std::span<const Message> batch) {
     std::vector<Message> stored_when_split;
-    PersistedBatch result = Store(batch, stored_when_split);
-    WriteCache(result.refused.empty() ? batch : std::span<const Message>(stored_when_split));
+    PersistedBatch result;
+    {
+        std::vector<Span> spans = StartSpans(tracer_, names_.store, batch);
+        try {
+            result = Store(batch, stored_when_split);
+        } catch (const std::exception& e) {
+            for (Span& span : spans) span.SetError(e.what());
+            throw;
+        }
+    }
+    const auto stored = result.refused.empty() ? batch : std::span<const Message>(stored_when_split);
+    const std::vector<Span> spans = StartSpans(tracer_, names_.cache, stored);
+    WriteCache(stored);
     return result;
 }
 

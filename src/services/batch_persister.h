@@ -8,8 +8,15 @@
 
 #include "common/throttled_log.h"
 #include "domain/ports.h"
+#include "tracing/tracer.h"
 
 namespace rooms {
+
+/// The names of BatchPersister's spans: the store's write and the cache's.
+struct PersistSpanNames {
+    std::string store = "store insert";
+    std::string cache = "cache append";
+};
 
 /// The persistence use case: a batch of accepted messages goes to the store, then to the history cache.
 ///
@@ -25,10 +32,14 @@ namespace rooms {
 /// expire (or Redis restarts empty, as ours does). A batch may be persisted again after a failure elsewhere (a
 /// failed commit, a rebalance): the cache must tolerate repeats (ours skip known ids).
 ///
+/// With a tracer, every message whose trace is sampled gets a span for the store's write and one for the cache's,
+/// named as the composition root says ("postgres insert", "redis append"), children of the span that published it.
+///
 /// Persist runs on one thread at a time; Health and StaleRooms are thread-safe.
 class BatchPersister : public MessagePersister {
   public:
-    BatchPersister(MessageStore& store, HistoryCache& cache) : store_(store), cache_(cache) {}
+    BatchPersister(MessageStore& store, HistoryCache& cache, Tracer* tracer = nullptr, PersistSpanNames names = {})
+        : store_(store), cache_(cache), tracer_(tracer), names_(std::move(names)) {}
 
     PersistedBatch Persist(std::span<const Message> batch) override;
 
@@ -45,6 +56,8 @@ class BatchPersister : public MessagePersister {
 
     MessageStore& store_;
     HistoryCache& cache_;
+    Tracer* const tracer_;
+    const PersistSpanNames names_;
     std::set<RoomId> stale_;
     mutable std::mutex mu_;  // guards problem_ and stale_count_
     std::optional<std::string> problem_;

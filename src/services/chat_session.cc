@@ -4,11 +4,12 @@
 
 namespace rooms {
 
-ChatSession::ChatSession(ChatSessionDeps deps, RoomId room, Principal who, ConnectionId connection)
+ChatSession::ChatSession(ChatSessionDeps deps, RoomId room, Principal who, ConnectionId connection, TraceContext trace)
     : deps_(deps),
       room_(room),
       who_(std::move(who)),
       connection_(std::move(connection)),
+      trace_(trace),
       user_key_("user:" + std::to_string(who_.user_id)) {}
 
 std::vector<Message> ChatSession::Enter(const std::shared_ptr<HubMember>& member) {
@@ -56,23 +57,49 @@ const char* RefusalReason(ErrorCode code) {
     return "internal";
 }
 
+Span ChatSession::StartSpan(std::string_view name, SpanKind kind, const TraceContext& parent) const {
+    return deps_.tracer ? deps_.tracer->StartSpan(name, kind, parent) : Span(parent);
+}
+
 std::optional<Error> ChatSession::Send(std::string content, std::function<void(const Error&)> on_refused) {
     const ChatMetrics& metrics = deps_.metrics;
-    if (!deps_.user_messages.Take(user_key_).allowed) {
-        metrics.refused.With({{"reason", RefusalReason(ErrorCode::kRateLimited)}}).Inc();
-        return Error{ErrorCode::kRateLimited, "message not sent: too many messages, slow down"};
+    Span send = StartSpan("chat.send", SpanKind::kServer, trace_);
+    if (send.recording()) {
+        send.SetAttribute("rooms.room_id", static_cast<std::int64_t>(room_));
+        send.SetAttribute("rooms.connection", connection_);
     }
-    if (auto err = deps_.chat.Validate(content)) {
-        metrics.refused.With({{"reason", RefusalReason(err->code)}}).Inc();
+    const auto refuse = [&](const Error& err) {
+        metrics.refused.With({{"reason", RefusalReason(err.code)}}).Inc();
+        send.SetError(err.message);
         return err;
+    };
+    if (!deps_.user_messages.Take(user_key_).allowed)
+        return refuse(Error{ErrorCode::kRateLimited, "message not sent: too many messages, slow down"});
+    {
+        Span validate = StartSpan("chat.validate", SpanKind::kInternal, send.context());
+        if (auto err = deps_.chat.Validate(content)) {
+            validate.SetError(err->message);
+            return refuse(*err);
+        }
     }
-    deps_.chat.Publish(deps_.chat.Stamp(room_, who_, MessageType::kMessage, std::move(content)),
-                       [on_refused = std::move(on_refused), metrics](std::optional<Error> err) {
+    Message message = deps_.chat.Stamp(room_, who_, MessageType::kMessage, std::move(content));
+    Span publish = StartSpan("chat.publish", SpanKind::kProducer, send.context());
+    message.trace = publish.context();
+    if (publish.recording()) publish.SetAttribute("rooms.message_id", static_cast<std::int64_t>(message.id));
+    // The bus's answer ends the publish span (std::function needs a copyable handler: shared, when recording).
+    auto span = publish.recording() ? std::make_shared<Span>(std::move(publish)) : nullptr;
+    deps_.chat.Publish(std::move(message),
+                       [on_refused = std::move(on_refused), metrics, span](std::optional<Error> err) {
                            if (!err) {
                                metrics.accepted.Inc();
+                               if (span) span->End();
                                return;
                            }
                            metrics.refused.With({{"reason", RefusalReason(err->code)}}).Inc();
+                           if (span) {
+                               span->SetError(err->message);
+                               span->End();
+                           }
                            on_refused(Error{err->code, "message not sent: " + err->message});
                        });
     return std::nullopt;

@@ -35,6 +35,7 @@ struct ChatSessionDeps {
     RateLimiter& user_messages;  // chat.user_messages_per_s, keyed "user:<id>"
     PresenceNotices& notices;    // presence and the join/leave notices, debounced and rate limited
     ChatMetrics metrics = {};
+    Tracer* tracer = nullptr;  // null: no spans, no trace context on the messages
 };
 
 /// One connection's part in one room's chat: the use case behind a room WebSocket. The transport
@@ -52,13 +53,17 @@ struct ChatSessionDeps {
 /// Called by one strand at a time. Enter, Announce and Leave block (stores, presence): call them on a worker.
 class ChatSession {
   public:
-    ChatSession(ChatSessionDeps deps, RoomId room, Principal who, ConnectionId connection);
+    /// `trace`: where the socket's trace is (its handshake's span); each message's `chat.send` span is its child,
+    /// or the root of a trace of its own when it is not valid.
+    ChatSession(ChatSessionDeps deps, RoomId room, Principal who, ConnectionId connection, TraceContext trace = {});
 
     /// The history to send first, newest first. Throws what the store throws (the session is then left).
     std::vector<Message> Enter(const std::shared_ptr<HubMember>& member);
     void Announce();
     /// nullopt when the message went to the bus, else the error to show the sender (its message is the text of the
-    /// error frame). When the bus then refuses it, `on_refused` gets that error, on the bus's thread.
+    /// error frame). When the bus then refuses it, `on_refused` gets that error, on the bus's thread. Traced as
+    /// `chat.send` with children `chat.validate` and `chat.publish` (ended when the bus answers); the message carries
+    /// `chat.publish`'s context on.
     std::optional<Error> Send(std::string content, std::function<void(const Error&)> on_refused);
     /// Idempotent; a no-op before Enter.
     void Leave();
@@ -68,10 +73,13 @@ class ChatSession {
     const ConnectionId& connection() const { return connection_; }
 
   private:
+    Span StartSpan(std::string_view name, SpanKind kind, const TraceContext& parent) const;
+
     ChatSessionDeps deps_;
     const RoomId room_;
     const Principal who_;
     const ConnectionId connection_;
+    const TraceContext trace_;
     const std::string user_key_;  // this user's bucket in deps_.user_messages
     const HubMember* member_ = nullptr;
     bool announced_ = false;

@@ -12,6 +12,7 @@
 #include "domain/ports.h"
 #include "domain/time_source.h"
 #include "metrics/metrics.h"
+#include "tracing/tracer.h"
 
 namespace rooms {
 
@@ -46,8 +47,10 @@ class RoomHub : public MessageSink {
     explicit RoomHub(FrameEncoder encode) : encode_(std::move(encode)) {}
     /// Also observes, for every message with members here, the time from its acceptance (time_created, by `time`)
     /// to its fan-out to them: rooms_chat_delivery_duration_seconds.
-    RoomHub(FrameEncoder encode, Histogram delivery, const TimeSource& time)
-        : encode_(std::move(encode)), delivery_(delivery), time_(&time) {}
+    /// With a tracer, each message whose trace is sampled gets a `chat.fanout` span here (a child of the span that
+    /// published it), also when this gateway has no member in its room.
+    RoomHub(FrameEncoder encode, Histogram delivery, const TimeSource& time, Tracer* tracer = nullptr)
+        : encode_(std::move(encode)), delivery_(delivery), time_(&time), tracer_(tracer) {}
 
     void Join(RoomId room, std::shared_ptr<HubMember> member);
     void Leave(RoomId room, const HubMember* member);
@@ -60,6 +63,7 @@ class RoomHub : public MessageSink {
     const FrameEncoder encode_;
     const Histogram delivery_;
     const TimeSource* const time_ = nullptr;
+    Tracer* const tracer_ = nullptr;
     mutable std::shared_mutex mu_;
     std::unordered_map<RoomId, std::vector<std::shared_ptr<HubMember>>> rooms_;
     std::atomic<std::uint64_t> delivered_{0};

@@ -8,12 +8,16 @@
 
 namespace rooms {
 
+/// The name of the HTTP header, the Kafka record header and the log field that carry a trace context.
+inline constexpr std::string_view kTraceparentHeader = "traceparent";
+
 using TraceId = std::array<std::uint8_t, 16>;
 using SpanId = std::array<std::uint8_t, 8>;
 
 /// A position in a trace as W3C Trace Context carries it (https://www.w3.org/TR/trace-context/): the trace, the span
-/// that is the parent of what comes next, and whether the trace is sampled. Travels in the `traceparent` HTTP header,
-/// a WebSocket message's `traceparent` field and a Kafka record header of that name. A value type.
+/// that is the parent of what comes next, and whether the trace is sampled. Travels in the `traceparent` HTTP header
+/// (a WebSocket handshake's too: the socket's messages are children of its span) and a Kafka record header of that
+/// name. A value type.
 struct TraceContext {
     TraceId trace_id{};
     SpanId span_id{};

@@ -57,6 +57,8 @@ class Tracer;
 class Span {
   public:
     Span() = default;
+    /// Records nothing and carries `context` on (what an unsampled span or a disabled tracer gives).
+    explicit Span(const TraceContext& context) : context_(context) {}
     Span(Span&& other) noexcept;
     Span& operator=(Span&& other) noexcept;
     Span(const Span&) = delete;

@@ -165,10 +165,16 @@ void KafkaBus::Publish(Message message, DeliveryHandler done) {
     auto* handler = new DeliveryHandler(std::move(done));
     s.in_flight.fetch_add(1);
     // RD_KAFKA_MSG_F_COPY: librdkafka copies key and value, so they may die with this frame. Never blocks: a
-    // full queue is an error, not a wait.
-    if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(), value.size(), key.data(),
-                         key.size(), handler) != 0) {
-        rd_kafka_resp_err_t err = rd_kafka_last_error();
+    // full queue is an error, not a wait. The headers (the trace context, when there is one) become librdkafka's
+    // once the call succeeds.
+    rd_kafka_headers_t* headers = impl::TraceHeaders(message.trace);
+    const rd_kafka_resp_err_t err =
+        rd_kafka_producev(s.producer.get(), RD_KAFKA_V_RKT(s.topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                          RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_HEADERS(headers),
+                          RD_KAFKA_V_OPAQUE(handler), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (headers) rd_kafka_headers_destroy(headers);
         lock.unlock();
         s.options.metrics.delivery_errors.With({{"error", rd_kafka_err2name(err)}}).Inc();
         std::string why = err == RD_KAFKA_RESP_ERR__QUEUE_FULL

@@ -113,6 +113,7 @@ struct KafkaFanout::Impl {
             return;
         }
         delivered.fetch_add(1, std::memory_order_relaxed);
+        message->trace = impl::TraceOf(m);
         try {
             sink.OnMessage(*message);
         } catch (const std::exception& e) {

@@ -222,6 +222,7 @@ struct KafkaPersister::Impl {
             Record& r = batch.emplace_back();
             r.raw = std::move(m);
             if (decoded) {
+                decoded->trace = impl::TraceOf(*r.raw);
                 r.content = std::move(*decoded);
             } else {
                 r.content = decoded.error().message;

@@ -71,7 +71,11 @@ TEST_F(KafkaBusFanoutTest, PublishedMessagesReachAnotherGatewaysFanoutInOrder) {
 
     KafkaBus bus(BusOptions());
     std::vector<Message> sent;
-    for (MessageId id = 1; id <= 500; ++id) sent.push_back(MakeMessage(id, 7));
+    for (MessageId id = 1; id <= 500; ++id) {
+        Message m = MakeMessage(id, 7);
+        if (id % 2 == 1) m.trace = TraceContext{NewTraceId(), NewSpanId(), id % 4 == 1};  // the rest: no header
+        sent.push_back(m);
+    }
     PublishAll(bus, sent);
     EXPECT_EQ(bus.Health(), std::nullopt);
 
@@ -82,6 +86,11 @@ TEST_F(KafkaBusFanoutTest, PublishedMessagesReachAnotherGatewaysFanoutInOrder) {
         EXPECT_EQ(received[i].id, sent[i].id);
         EXPECT_EQ(received[i].content, sent[i].content);
         EXPECT_EQ(received[i].time_created, sent[i].time_created);
+        // The trace context travels in the record's traceparent header, sampled flag included.
+        EXPECT_EQ(received[i].trace.valid(), sent[i].trace.valid()) << "message " << sent[i].id;
+        if (sent[i].trace.valid()) {
+            EXPECT_EQ(received[i].trace.ToTraceparent(), sent[i].trace.ToTraceparent());
+        }
     }
     EXPECT_EQ(fanout.Delivered(), sent.size());
 }

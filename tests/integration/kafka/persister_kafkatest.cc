@@ -1,3 +1,4 @@
+#include <map>
 #include <set>
 #include <thread>
 
@@ -93,6 +94,9 @@ class KafkaPersisterTest : public KafkaTest {
 
 TEST_F(KafkaPersisterTest, WritesStoreThenHistoryAndCommits) {
     std::vector<Message> first = Messages(1, 300, 5);
+    for (Message& m : first) {
+        if (m.id % 3 == 0) m.trace = TraceContext{NewTraceId(), NewSpanId(), true};
+    }
     Publish(first);
 
     FakeStore store;
@@ -113,6 +117,11 @@ TEST_F(KafkaPersisterTest, WritesStoreThenHistoryAndCommits) {
     EXPECT_EQ(stats.write_failures, 0u);
     EXPECT_EQ(stats.commit_failures, 0u);
     EXPECT_EQ(history.AppendedIds(), IdsByRoom(first));  // each room in order, each message once
+    // Each record's traceparent header reaches the writes (the parent of their spans).
+    std::map<MessageId, std::string> traces;
+    for (const Message& m : first) traces[m.id] = m.trace.valid() ? m.trace.ToTraceparent() : "";
+    for (const Message& m : store.StoredMessages())
+        EXPECT_EQ(m.trace.valid() ? m.trace.ToTraceparent() : "", traces[m.id]) << "message " << m.id;
     persister.Stop();
     EXPECT_EQ(store.Received(), first.size());
 

@@ -7,6 +7,7 @@
 
 #include "adapters/memory/memory_history.h"
 #include "support/fakes.h"
+#include "support/recording_tracer.h"
 #include "test_util.h"
 
 namespace rooms {
@@ -155,6 +156,44 @@ TEST(BatchPersisterStoreTest, TheCacheBeingDownDoesNotFailTheBatch) {
     EXPECT_EQ(store.Stored(), 1u);
     ASSERT_TRUE(persister.Health());
     EXPECT_EQ(persister.StaleRooms(), 1u);
+}
+
+TEST(BatchPersisterStoreTest, EachSampledMessageGetsAStoreAndACacheSpanUnderItsPublishSpan) {
+    test_support::RecordingTracer traces;
+    FakeMessageStore store;
+    FakeHistory cache;
+    BatchPersister persister(store, cache, traces.tracer.get(), PersistSpanNames{"postgres insert", "redis append"});
+    std::vector<Message> batch{MakeMessage(1, 1), MakeMessage(2, 2), MakeMessage(3, 1)};
+    const auto publish = TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    batch[0].trace = *publish;
+    batch[2].trace = *TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");  // unsampled
+    EXPECT_TRUE(persister.Persist(batch).refused.empty());
+    traces.tracer->Shutdown();
+
+    for (const char* name : {"postgres insert", "redis append"}) {
+        const auto spans = traces.Named(name);
+        ASSERT_EQ(spans.size(), 1u) << name;
+        EXPECT_EQ(spans[0].trace_id, publish->trace_id);
+        EXPECT_EQ(spans[0].parent_span_id, publish->span_id);
+        EXPECT_FALSE(spans[0].error);
+    }
+    EXPECT_EQ(traces.AllSpans().size(), 2u);
+}
+
+TEST(BatchPersisterStoreTest, AFailedStoreWriteMarksItsSpansFailed) {
+    test_support::RecordingTracer traces;
+    FakeMessageStore store;
+    FakeHistory cache;
+    store.FailNextCalls(1);
+    BatchPersister persister(store, cache, traces.tracer.get());
+    std::vector<Message> batch{MakeMessage(1, 1)};
+    batch[0].trace = *TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    EXPECT_THROW(persister.Persist(batch), std::exception);
+    traces.tracer->Shutdown();
+    const auto spans = traces.Named("store insert");
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_TRUE(spans[0].error);
+    EXPECT_TRUE(traces.Named("cache append").empty());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "adapters/memory/memory_history.h"
 #include "adapters/memory/memory_presence.h"
 #include "support/fakes.h"
+#include "support/recording_tracer.h"
 #include "support/simulated_time.h"
 #include "test_util.h"
 
@@ -147,6 +148,52 @@ TEST_F(ChatSessionTest, ABusThatRefusesTellsTheSender) {
     std::vector<std::string> errors;
     EXPECT_EQ(session.Send("hello", [&](const Error& e) { errors.push_back(e.message); }), std::nullopt);
     EXPECT_EQ(errors, (std::vector<std::string>{"message not sent: the brokers do not answer"}));
+}
+
+TEST_F(ChatSessionTest, AMessageIsTracedAsAChildOfTheSocketsSpanAndCarriesItsPublishSpanOn) {
+    test_support::RecordingTracer traces;
+    ChatSessionDeps deps{chat_, hub_, unlimited_, notices_};
+    deps.tracer = traces.tracer.get();
+    const auto handshake = TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    ChatSession session(deps, kRoom, Principal{7, "alice"}, "0:1", *handshake);
+    session.Enter(std::make_shared<RecordingMember>());
+    auto ignore = [](const Error&) {};
+    EXPECT_EQ(session.Send("hello", ignore), std::nullopt);
+    EXPECT_TRUE(session.Send("   ", ignore));
+    traces.tracer->Shutdown();
+
+    const auto sends = traces.Named("chat.send");
+    const auto validates = traces.Named("chat.validate");
+    const auto publishes = traces.Named("chat.publish");
+    ASSERT_EQ(sends.size(), 2u);
+    ASSERT_EQ(validates.size(), 2u);
+    ASSERT_EQ(publishes.size(), 1u) << "a refused message is not published";
+    for (const SpanData& send : sends) {
+        EXPECT_EQ(send.trace_id, handshake->trace_id);
+        EXPECT_EQ(send.parent_span_id, handshake->span_id);
+    }
+    EXPECT_FALSE(sends[0].error);
+    EXPECT_EQ(validates[0].parent_span_id, sends[0].span_id);
+    EXPECT_EQ(publishes[0].parent_span_id, sends[0].span_id);
+    EXPECT_TRUE(sends[1].error);
+    EXPECT_TRUE(validates[1].error);
+    EXPECT_EQ(validates[1].parent_span_id, sends[1].span_id);
+    // The published message goes on from its publish span: the fan-out and the writes are its children.
+    ASSERT_EQ(published_.Count(), 1u);
+    const TraceContext& carried = published_.Messages()[0].trace;
+    EXPECT_EQ(carried.trace_id, handshake->trace_id);
+    EXPECT_EQ(carried.span_id, publishes[0].span_id);
+    EXPECT_TRUE(carried.sampled);
+}
+
+TEST_F(ChatSessionTest, WithoutATracerTheSocketsTraceIsStillCarriedOn) {
+    const auto handshake = TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+    ChatSession session(ChatSessionDeps{chat_, hub_, unlimited_, notices_}, kRoom, Principal{7, "alice"}, "0:1",
+                        *handshake);
+    session.Enter(std::make_shared<RecordingMember>());
+    EXPECT_EQ(session.Send("hello", [](const Error&) {}), std::nullopt);
+    ASSERT_EQ(published_.Count(), 1u);
+    EXPECT_EQ(published_.Messages()[0].trace.ToTraceparent(), handshake->ToTraceparent());
 }
 
 }  // namespace

@@ -18,6 +18,8 @@
 #include "adapters/memory/memory_bus.h"
 #include "http/json_codec.h"
 #include "http/send_queue.h"
+#include "support/recording_tracer.h"
+#include "support/simulated_time.h"
 #include "test_util.h"
 
 namespace rooms {
@@ -414,6 +416,36 @@ TEST(RoomHubTest, BusPublishersWritersJoinsAndLeavesAllAtOnce) {
         EXPECT_TRUE(std::equal(ids.begin(), ids.end(), start)) << "room " << room;
     }
     EXPECT_EQ(hub.delivered(), delivered);
+}
+
+TEST(RoomHubTest, ASampledMessageGetsAFanOutSpanUnderItsPublishSpan) {
+    test_support::RecordingTracer traces;
+    test_support::SimulatedTime time;
+    Metrics metrics;
+    RoomHub hub(SerializeMessage, metrics.AddHistogram("t_delivery_seconds", "", {0.1}), time, traces.tracer.get());
+    auto member = std::make_shared<QueueMember>(1000);
+    hub.Join(1, member);
+    const auto publish = TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    Message traced = MakeMessage(1, 1);
+    traced.trace = *publish;
+    hub.OnMessage(traced);
+    Message elsewhere = MakeMessage(2, 9);  // no member here: still a span (this gateway saw it)
+    elsewhere.trace = *publish;
+    hub.OnMessage(elsewhere);
+    hub.OnMessage(MakeMessage(3, 1));  // no trace: no span
+    Message unsampled = MakeMessage(4, 1);
+    unsampled.trace = *TraceContext::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+    hub.OnMessage(unsampled);
+    traces.tracer->Shutdown();
+
+    EXPECT_EQ(Ids(member->Drain()), (std::vector<MessageId>{1, 3, 4}));
+    const auto spans = traces.Named("chat.fanout");
+    ASSERT_EQ(spans.size(), 2u);
+    for (const SpanData& span : spans) {
+        EXPECT_EQ(span.trace_id, publish->trace_id);
+        EXPECT_EQ(span.parent_span_id, publish->span_id);
+        EXPECT_EQ(span.kind, SpanKind::kConsumer);
+    }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "metrics/metrics.h"
+#include "support/recording_tracer.h"
 #include "tracing/otlp_json.h"
 
 namespace rooms {
@@ -17,48 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Records every batch; can be told to fail or to hold a batch until released.
-class RecordingExporter : public SpanExporter {
-  public:
-    struct State {
-        std::mutex mu;
-        std::vector<std::vector<SpanData>> batches;
-        bool fail = false;
-        std::atomic<int> calls{0};  // Export calls begun (counted before the lock is taken)
-    };
-    explicit RecordingExporter(std::shared_ptr<State> state) : state_(std::move(state)) {}
-    bool Export(const std::vector<SpanData>& spans) override {
-        ++state_->calls;
-        std::lock_guard lock(state_->mu);
-        state_->batches.push_back(spans);
-        return !state_->fail;
-    }
-
-  private:
-    std::shared_ptr<State> state_;
-};
-
-struct Fixture {
-    explicit Fixture(TracerOptions options = {}) : state(std::make_shared<RecordingExporter::State>()) {
-        if (options.sample_ratio == 0) options.sample_ratio = 1;
-        options.spans_exported = exported;
-        options.spans_dropped = dropped;
-        options.export_errors = errors;
-        tracer = std::make_unique<Tracer>(options, std::make_unique<RecordingExporter>(state));
-    }
-    std::vector<SpanData> AllSpans() {
-        std::lock_guard lock(state->mu);
-        std::vector<SpanData> all;
-        for (auto& b : state->batches) all.insert(all.end(), b.begin(), b.end());
-        return all;
-    }
-    Metrics metrics;
-    Counter exported = metrics.AddCounter("t_exported_total", "");
-    Counter dropped = metrics.AddCounter("t_dropped_total", "");
-    Counter errors = metrics.AddCounter("t_errors_total", "");
-    std::shared_ptr<RecordingExporter::State> state;
-    std::unique_ptr<Tracer> tracer;
-};
+using Fixture = test_support::RecordingTracer;
 
 double Value(Metrics& m, const std::string& name) {
     const std::string text = m.Scrape();

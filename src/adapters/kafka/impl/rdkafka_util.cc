@@ -91,4 +91,25 @@ Result<int> TopicPartitionCount(rd_kafka_t* rk, const std::string& topic, std::c
     return result;
 }
 
+rd_kafka_headers_t* TraceHeaders(const TraceContext& trace) {
+    if (!trace.valid()) return nullptr;
+    const std::string value = trace.ToTraceparent();
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(1);
+    rd_kafka_header_add(headers, kTraceparentHeader.data(), static_cast<ssize_t>(kTraceparentHeader.size()),
+                        value.data(), static_cast<ssize_t>(value.size()));
+    return headers;
+}
+
+TraceContext TraceOf(const rd_kafka_message_t& m) {
+    rd_kafka_headers_t* headers = nullptr;  // owned by the message
+    if (rd_kafka_message_headers(&m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+    const void* value = nullptr;
+    std::size_t size = 0;
+    if (rd_kafka_header_get_last(headers, std::string(kTraceparentHeader).c_str(), &value, &size) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        !value)
+        return {};
+    return TraceContext::Parse({static_cast<const char*>(value), size}).value_or(TraceContext{});
+}
+
 }  // namespace rooms::kafka::impl

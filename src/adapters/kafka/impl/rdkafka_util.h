@@ -12,6 +12,7 @@
 #include <string>
 
 #include "domain/error.h"
+#include "tracing/trace_context.h"
 
 namespace rooms::kafka::impl {
 
@@ -53,6 +54,12 @@ HandlePtr MakeClient(rd_kafka_type_t type, ConfPtr conf);
 
 /// A random lowercase hex string of `bytes` bytes (for client ids and private group ids).
 std::string RandomHex(int bytes);
+
+/// The record header a message's trace context travels in (W3C's name, as OpenTelemetry's Kafka instrumentations
+/// use): new headers holding `trace`, or null when it is not valid (no header then).
+rd_kafka_headers_t* TraceHeaders(const TraceContext& trace);
+/// The trace context of a record's `traceparent` header; invalid when it has none or it does not parse.
+TraceContext TraceOf(const rd_kafka_message_t& m);
 
 /// The partition count of `topic`: NotFound when the topic does not exist, Unavailable when the metadata did not
 /// come within `timeout` or a partition has no leader yet. Blocks up to `timeout`.
