@@ -504,6 +504,15 @@ TEST_F(WebSocketTest, ScrollBackPagination) {
         return ids;
     };
 
+    // The echo means fanned out, not stored: in a cluster the consumer stores the messages a batch later. Wait,
+    // bounded, until the newest is there.
+    const auto stored_by = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < stored_by) {
+        auto res = api().Messages(a.access_token, room, "limit=1");
+        if (res.status == 200 && page_ids(res) == std::vector<std::string>{newest_first.front()}) break;
+        std::this_thread::sleep_for(100ms);
+    }
+
     // Page by page, 10 at a time, following `before`.
     std::vector<std::string> all;
     std::string before;
