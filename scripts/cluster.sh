@@ -3,7 +3,10 @@
 # PostgreSQL, Redis, Kafka (scripts/services.sh), 2 `websocket` gateways, 2 `consumer` workers and nginx
 # on http://127.0.0.1:8080 (/api/ to the gateways, / to the web UI), and Prometheus scraping every role's /metrics on
 # http://127.0.0.1:${ROOMS_PROMETHEUS_PORT:-19090} (config/prometheus/; Debian's `prometheus`, data in $RUN/prometheus),
-# and rsyslog shipping every role's JSON log to $RUN/shipped/rooms.jsonl (config/rsyslog/).
+# rsyslog shipping every role's JSON log to $RUN/shipped/rooms.jsonl (config/rsyslog/), and Jaeger (v1.76.0, built once
+# by scripts/tools.sh) taking every role's spans over OTLP/HTTP on 127.0.0.1:${ROOMS_JAEGER_OTLP_PORT:-4318}, its UI and
+# query API on http://127.0.0.1:${ROOMS_JAEGER_PORT:-16686} (config/jaeger/; traces kept in memory; every trace sampled
+# unless ROOMS_TRACING_SAMPLE_RATIO says otherwise; ROOMS_JAEGER=0: no Jaeger, no tracing).
 #   scripts/cluster.sh up       starts everything; returns when every process answers /readyz
 #   scripts/cluster.sh down     stops everything
 #   scripts/cluster.sh status
@@ -20,6 +23,10 @@ RUN=$DIR/cluster
 BIN=${ROOMS_BIN:-$ROOT/build/rooms}
 NGINX_PORT=${ROOMS_NGINX_PORT:-8080}
 PROMETHEUS_PORT=${ROOMS_PROMETHEUS_PORT:-19090}
+JAEGER_PORT=${ROOMS_JAEGER_PORT:-16686}
+JAEGER_OTLP_PORT=${ROOMS_JAEGER_OTLP_PORT:-4318}
+JAEGER_GRPC_PORT=${ROOMS_JAEGER_GRPC_PORT:-16685}
+JAEGER_HEALTH_PORT=${ROOMS_JAEGER_HEALTH_PORT:-13133}
 PROCESSES=(websocket-1 websocket-2 consumer-1 consumer-2)
 
 LOG_PREFIX=cluster
@@ -34,6 +41,10 @@ export_env() {
     fi
     ROOMS_AUTH_JWT_SECRET=$(cat "$RUN/jwt.key")
     export ROOMS_AUTH_JWT_SECRET
+    if [[ ${ROOMS_JAEGER:-1} != 0 ]]; then
+        export ROOMS_TRACING_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_PORT/v1/traces
+        export ROOMS_TRACING_SAMPLE_RATIO=${ROOMS_TRACING_SAMPLE_RATIO:-1}
+    fi
 }
 
 port_of() {  # the listen port in a config file
@@ -120,6 +131,20 @@ nginx_down() {
     fi
 }
 
+# Waits until a helper process started with $RUN/NAME.pid and $RUN/NAME.log answers URL; fails, with its log's
+# last lines, when it exits or SECONDS pass.
+wait_http() {  # name url seconds
+    local deadline=$((SECONDS + $3))
+    until curl -fsS -o /dev/null --max-time 2 "$2" 2>/dev/null; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; then
+            log "$1 did not come up; last lines of $RUN/$1.log:"
+            tail -n 20 "$RUN/$1.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
 # Prometheus as a plain process, scraping the roles listed in config/prometheus/prometheus.yml; ready in about a second.
 prometheus_up() {
     command -v prometheus >/dev/null || { log "no prometheus binary (scripts/setup.sh installs it): not scraping"; return 0; }
@@ -128,15 +153,25 @@ prometheus_up() {
     prometheus --config.file "$ROOT/config/prometheus/prometheus.yml" --storage.tsdb.path "$RUN/prometheus" \
         --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >>"$RUN/prometheus.log" 2>&1 &
     echo $! >"$RUN/prometheus.pid"
-    local deadline=$((SECONDS + 20))
-    until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; do
-        if ((SECONDS >= deadline)) || ! kill -0 "$(cat "$RUN/prometheus.pid")" 2>/dev/null; then
-            log "prometheus did not come up; last lines of $RUN/prometheus.log:"
-            tail -n 20 "$RUN/prometheus.log" >&2
-            return 1
-        fi
-        sleep 0.2
-    done
+    wait_http prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 20
+}
+
+# Jaeger as a plain process (config/jaeger/jaeger.yml, traces in memory); built from the Go module proxy the first
+# time (scripts/tools.sh, several minutes once, then cached); ready in about a second. Before the roles, so that
+# their first spans find it.
+jaeger_up() {
+    [[ ${ROOMS_JAEGER:-1} != 0 ]] || return 0
+    if [[ -f $RUN/jaeger.pid ]] && kill -0 "$(cat "$RUN/jaeger.pid")" 2>/dev/null; then return 0; fi
+    local jaeger
+    "$ROOT/scripts/tools.sh" list | grep -Eq '^jaeger .* built$' ||
+        log "building Jaeger once (scripts/tools.sh build jaeger: several minutes; ROOMS_JAEGER=0 skips it)"
+    jaeger=$("$ROOT/scripts/tools.sh" path jaeger) || { log "could not build Jaeger"; return 1; }
+    sed -e "s#@HEALTH_PORT@#$JAEGER_HEALTH_PORT#g" -e "s#@QUERY_PORT@#$JAEGER_PORT#g" \
+        -e "s#@QUERY_GRPC_PORT@#$JAEGER_GRPC_PORT#g" -e "s#@OTLP_PORT@#$JAEGER_OTLP_PORT#g" \
+        "$ROOT/config/jaeger/jaeger.yml" >"$RUN/jaeger.yml"
+    "$jaeger" --config "$RUN/jaeger.yml" >>"$RUN/jaeger.log" 2>&1 &
+    echo $! >"$RUN/jaeger.pid"
+    wait_http jaeger "http://127.0.0.1:$JAEGER_HEALTH_PORT/status" 30
 }
 
 # The log shipper: Debian's rsyslog tails every role's JSON log into $RUN/shipped/rooms.jsonl (config/rsyslog/).
@@ -167,6 +202,7 @@ case ${1:-} in
         "$ROOT/scripts/services.sh" install
         "$ROOT/scripts/services.sh" start
         export_env
+        jaeger_up
         "$BIN" migrate up --config "$ROOT/config/websocket-1.yaml"
         "$BIN" topic create --config "$ROOT/config/websocket-1.yaml"
         for p in "${PROCESSES[@]}"; do start_one "$p"; done
@@ -187,12 +223,15 @@ case ${1:-} in
         [[ -f $RUN/prometheus.pid ]] &&
             log "prometheus: http://127.0.0.1:$PROMETHEUS_PORT (API /api/v1/query, alerts /alerts; every role's /metrics)"
         [[ -f $RUN/rsyslog.pid ]] && log "rsyslog: every role's JSON log shipped to $RUN/shipped/rooms.jsonl"
+        [[ -f $RUN/jaeger.pid ]] &&
+            log "jaeger: UI and query API http://127.0.0.1:$JAEGER_PORT (/api/traces?service=rooms-websocket), OTLP/HTTP 127.0.0.1:$JAEGER_OTLP_PORT"
         ;;
     down)
         nginx_down
         stop_one prometheus
         stop_one rsyslog
         for p in "${PROCESSES[@]}"; do stop_one "$p"; done
+        stop_one jaeger  # after the roles: it takes the spans they export as they stop
         "$ROOT/scripts/services.sh" stop
         log "down"
         ;;
@@ -207,6 +246,8 @@ case ${1:-} in
             echo "prometheus: up (http://127.0.0.1:$PROMETHEUS_PORT)" || echo "prometheus: down"
         [[ -f $RUN/rsyslog.pid ]] && kill -0 "$(cat "$RUN/rsyslog.pid")" 2>/dev/null &&
             echo "rsyslog: up ($RUN/shipped/rooms.jsonl)" || echo "rsyslog: down"
+        curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$JAEGER_HEALTH_PORT/status" &&
+            echo "jaeger: up (http://127.0.0.1:$JAEGER_PORT)" || echo "jaeger: down"
         ;;
     kill) stop_one "$2" KILL ;;
     stop)

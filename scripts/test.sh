@@ -20,7 +20,7 @@ build_tsan() {
 # One background preparation step: what a later tier builds before it tests, so that the tier finds it done.
 prepare_step() {  # step
     case $1 in
-        observability) scripts/tools.sh build grafana-sdk ;;
+        observability) scripts/tools.sh build grafana-sdk jaeger ;;  # jaeger: the cluster tier's collector
         lint) scripts/lint.sh ;;   # fills clang-tidy's verdict cache; the lint tier then checks in seconds
         asan) build_asan ;;
         tsan) build_tsan ;;
@@ -324,7 +324,8 @@ for tier in "${tiers[@]}"; do
                     ROOMS_CLUSTER_GATEWAYS=http://127.0.0.1:18081,http://127.0.0.1:18082 \
                     ROOMS_CLUSTER_POSTGRES_DSN=$ROOMS_POSTGRES_DSN ROOMS_CLUSTER_REDIS_ADDRESS=$ROOMS_REDIS_ADDRESS \
                     ROOMS_CLUSTER_KAFKA_BROKERS=$ROOMS_KAFKA_BROKERS ROOMS_CLUSTER_SCRIPT=$PWD/scripts/cluster.sh \
-                    ROOMS_CLUSTER_RUN_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster
+                    ROOMS_CLUSTER_RUN_DIR=${ROOMS_SERVICES_DIR:-$PWD/.services}/cluster \
+                    ROOMS_CLUSTER_JAEGER_URL=http://127.0.0.1:${ROOMS_JAEGER_PORT:-16686}
                 # Prometheus (started by cluster.sh up) scrapes every role: its API finds them up, with rooms_* values.
                 tests/prometheus/check_live.sh 2>&1 | tee "$out/prometheus.log"
                 record_summary_line "cluster: Prometheus scrapes every role" "$out/prometheus.log"

@@ -6,6 +6,7 @@
 //   ROOMS_CLUSTER_POSTGRES_DSN  libpq DSN of the cluster's PostgreSQL
 //   ROOMS_CLUSTER_SCRIPT        path of scripts/cluster.sh (for kill / start); it runs with this process's
 //                               environment, so export the same ROOMS_SERVICES_DIR, ROOMS_*_PORT as for `up`.
+//   ROOMS_CLUSTER_JAEGER_URL    Jaeger's query API (the trace test), e.g. http://127.0.0.1:16686
 // Every test uses its own users and rooms, so the tests can run against a cluster already in use.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -692,6 +693,116 @@ TEST(Cluster, RefreshReuseOnOneGatewayClosesTheSessionsSocketOnTheOther) {
     const auto end = ReadToClose(*on2.ws, 5s);
     EXPECT_EQ(end.close_code, 4001) << end.Describe();
     EXPECT_EQ(end.close_reason, "session revoked") << end.Describe();
+}
+
+// ---------------------------------------------------------------- traces
+
+// One message's trace, as Jaeger has it: every span by id, with its service and instance.
+struct JaegerSpan {
+    std::string name, service, instance, parent;
+};
+
+std::map<std::string, JaegerSpan> TraceSpans(const json::value& body) {
+    std::map<std::string, JaegerSpan> spans;
+    if (!body.is_object() || !body.as_object().contains("data")) return spans;
+    for (const auto& trace : body.at("data").as_array()) {
+        const auto& processes = trace.at("processes").as_object();
+        for (const auto& sv : trace.at("spans").as_array()) {
+            const auto& s = sv.as_object();
+            JaegerSpan span;
+            span.name = Str(s, "operationName");
+            const auto& process = processes.at(Str(s, "processID")).as_object();
+            span.service = Str(process, "serviceName");
+            if (process.contains("tags")) {
+                for (const auto& tag : process.at("tags").as_array()) {
+                    if (Str(tag.as_object(), "key") == "service.instance.id")
+                        span.instance = json::serialize(tag.at("value"));
+                }
+            }
+            for (const auto& ref : s.at("references").as_array()) {
+                if (Str(ref.as_object(), "refType") == "CHILD_OF") span.parent = Str(ref.as_object(), "spanID");
+            }
+            spans[Str(s, "spanID")] = span;
+        }
+    }
+    return spans;
+}
+
+// A message sent through nginx with a traceparent on the socket's handshake is one trace in Jaeger, from the
+// handshake to both gateways' fan-out and the consumer's PostgreSQL and Redis writes, each span under the right
+// parent: the context crossed nginx, the gateway, Kafka's record headers and the consumer.
+TEST(Cluster, AMessagesTraceRunsFromTheHandshakeThroughKafkaToEveryGatewayAndTheConsumer) {
+    LOAD_CONFIG(cfg, .jaeger = true);
+    Api nginx(cfg.nginx, "/api");
+    const User a = nginx.NewUser(RunTag() + "tr");
+    ASSERT_FALSE(HasFailure());
+    const std::string room = nginx.NewRoom(a, RunTag() + "trace");
+    ASSERT_FALSE(room.empty());
+
+    std::mt19937_64 rng(std::random_device{}());
+    std::ostringstream id;
+    id << std::hex << std::setfill('0') << std::setw(16) << (rng() | 1) << std::setw(16) << rng();
+    const std::string trace_id = id.str(), client_span = "00f067aa0ba902b7";
+    {
+        WsClient::Options o;
+        o.target = "/api/chat/rooms/" + room;
+        o.authorization = a.Bearer();
+        o.headers = {{"traceparent", "00-" + trace_id + "-" + client_span + "-01"}};
+        WsClient ws(cfg.nginx, o);
+        ASSERT_TRUE(ws.connected()) << ws.error();
+        ASSERT_TRUE(SendAndAwaitEcho(ws, a, RunTag() + "-traced", 10s));
+    }  // closed: the handshake's span ends with its socket
+
+    const std::set<std::string> expected = {"GET /chat/rooms/{id}", "chat.send",       "chat.validate", "chat.publish",
+                                            "chat.fanout",          "postgres insert", "redis append"};
+    Api jaeger(cfg.jaeger);
+    std::map<std::string, JaegerSpan> spans;
+    const auto complete = [&] {
+        std::set<std::string> names;
+        int fanouts = 0;
+        for (const auto& [sid, s] : spans) {
+            names.insert(s.name);
+            fanouts += s.name == "chat.fanout";
+        }
+        return names == expected && fanouts >= 2;
+    };
+    const auto deadline = SteadyClock::now() + 30s;  // spans leave each role within a second (flush_interval_ms)
+    while (SteadyClock::now() < deadline) {
+        const auto res = jaeger.Get("/api/traces/" + trace_id);
+        if (res.status == 200) spans = TraceSpans(res.Json());
+        if (complete()) break;
+        std::this_thread::sleep_for(500ms);
+    }
+    std::ostringstream found;
+    for (const auto& [sid, s] : spans) found << "\n  " << s.name << " (" << s.service << " " << s.instance << ")";
+    ASSERT_TRUE(complete()) << "trace " << trace_id << " in Jaeger has:" << found.str();
+
+    const auto one = [&](const std::string& name) {
+        std::vector<std::string> ids;
+        for (const auto& [sid, s] : spans)
+            if (s.name == name) ids.push_back(sid);
+        EXPECT_EQ(ids.size(), 1u) << name << found.str();
+        return ids.empty() ? std::string() : ids[0];
+    };
+    const std::string handshake = one("GET /chat/rooms/{id}"), send = one("chat.send"), publish = one("chat.publish");
+    EXPECT_EQ(spans[handshake].parent, client_span) << "the client's traceparent, through nginx";
+    EXPECT_EQ(spans[handshake].service, "rooms-websocket");
+    EXPECT_EQ(spans[send].parent, handshake);
+    EXPECT_EQ(spans[one("chat.validate")].parent, send);
+    EXPECT_EQ(spans[publish].parent, send);
+    std::set<std::string> fanout_instances;
+    for (const auto& [sid, s] : spans) {
+        if (s.name == "chat.fanout") {
+            EXPECT_EQ(s.parent, publish) << "fan-out on " << s.service << " " << s.instance;
+            EXPECT_EQ(s.service, "rooms-websocket");
+            fanout_instances.insert(s.instance);
+        }
+        if (s.name == "postgres insert" || s.name == "redis append") {
+            EXPECT_EQ(s.parent, publish) << s.name << ": the Kafka record's traceparent header";
+            EXPECT_EQ(s.service, "rooms-consumer");
+        }
+    }
+    EXPECT_EQ(fanout_instances.size(), 2u) << "each gateway fans the message out under the same parent";
 }
 
 }  // namespace

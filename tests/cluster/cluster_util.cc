@@ -68,6 +68,11 @@ std::string LoadConfig(Config& c, Needs needs) {
         c.script = Env("ROOMS_CLUSTER_SCRIPT");
         if (c.script.empty()) problems += "ROOMS_CLUSTER_SCRIPT is not set (path of scripts/cluster.sh)\n";
     }
+    if (needs.jaeger) {
+        c.jaeger = PortOf(Env("ROOMS_CLUSTER_JAEGER_URL"));
+        if (c.jaeger == 0)
+            problems += "ROOMS_CLUSTER_JAEGER_URL is not http://127.0.0.1:PORT (Jaeger's query API, e.g. :16686)\n";
+    }
     return problems;
 }
 

@@ -26,13 +26,14 @@ unsigned short PortOf(const std::string& url);
 struct Config {
     unsigned short nginx = 0;
     std::vector<unsigned short> gateways;
-    std::string dsn;     // ROOMS_CLUSTER_POSTGRES_DSN
-    std::string redis;   // ROOMS_CLUSTER_REDIS_ADDRESS, HOST:PORT
-    std::string script;  // ROOMS_CLUSTER_SCRIPT
+    std::string dsn;            // ROOMS_CLUSTER_POSTGRES_DSN
+    std::string redis;          // ROOMS_CLUSTER_REDIS_ADDRESS, HOST:PORT
+    std::string script;         // ROOMS_CLUSTER_SCRIPT
+    unsigned short jaeger = 0;  // ROOMS_CLUSTER_JAEGER_URL: Jaeger's query API
 };
 
 struct Needs {
-    bool pg = false, redis = false, script = false;
+    bool pg = false, redis = false, script = false, jaeger = false;
 };
 
 // Fills `c` with what `needs` asks for; returns the problems (empty: all there).
