@@ -180,7 +180,7 @@ TEST_F(ChatSessionTest, AMessageIsTracedAsAChildOfTheSocketsSpanAndCarriesItsPub
     EXPECT_EQ(validates[1].parent_span_id, sends[1].span_id);
     // The published message goes on from its publish span: the fan-out and the writes are its children.
     ASSERT_EQ(published_.Count(), 1u);
-    const TraceContext& carried = published_.Messages()[0].trace;
+    const TraceContext carried = published_.Messages()[0].trace;
     EXPECT_EQ(carried.trace_id, handshake->trace_id);
     EXPECT_EQ(carried.span_id, publishes[0].span_id);
     EXPECT_TRUE(carried.sampled);
