@@ -21,8 +21,24 @@ wait_for() {
 }
 
 # A free TCP port on 127.0.0.1 (bound, then released).
+# A free loopback port below the kernel's ephemeral range (32768-60999 here): a port the kernel hands out (bind to 0)
+# may be taken again by any outgoing connection before its server binds it (etcd's "address already in use" in CI
+# once). Tries random ports in 21000-29999 (none of ours is fixed there), bounded.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    python3 -c '
+import random, socket, sys
+for _ in range(200):
+    p = random.randint(21000, 29999)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    sys.exit(0)
+sys.exit("no free port in 21000-29999")'
 }
 
 # apt_install PACKAGE...: installs those not installed yet (one apt-get update first), with sudo when not root.
