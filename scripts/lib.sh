@@ -57,11 +57,11 @@ apt_install() {
 
 # start_bench_rooms BIN PORT DATA_DIR LOG: `BIN serve` (the all-in-one server, embedded store) on 127.0.0.1:PORT
 # with the limits a load generator trips from one address and a few accounts switched off (per-IP request rate,
-# connections per IP and per user, messages per user); waits for /readyz. Sets BENCH_ROOMS_PID.
+# connections per IP and per user, messages and room creations per user); waits for /readyz. Sets BENCH_ROOMS_PID.
 start_bench_rooms() {
     local bin=$1 port=$2 data=$3 logfile=$4
     mkdir -p "$data"
-    ROOMS_RATE_LIMIT_RPS=0 ROOMS_HTTP_MAX_CONNECTIONS=1000000 ROOMS_CHAT_USER_MESSAGES_PER_S=0 \
+    ROOMS_RATE_LIMIT_RPS=0 ROOMS_HTTP_MAX_CONNECTIONS=1000000 ROOMS_CHAT_USER_MESSAGES_PER_S=0 ROOMS_CHAT_USER_ROOMS_PER_MIN=0 \
         ROOMS_CHAT_MAX_CONNECTIONS_PER_USER=0 ROOMS_CHAT_MAX_CONNECTIONS_PER_IP=0 ROOMS_HTTP_MAX_CONNECTIONS_PER_IP=0 "$bin" serve \
         --listen "127.0.0.1:$port" --data-dir "$data" --log-level warn >"$logfile" 2>&1 &
     BENCH_ROOMS_PID=$!
