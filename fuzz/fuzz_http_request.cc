@@ -104,7 +104,7 @@ struct World {
         parts.rate_limiter = &unlimited;
         parts.authenticate = [this](std::string_view token) { return auth.Authenticate(token); };
         parts.find_room = [this](RoomId id) { return rooms.Find(id); };
-        parts.upgrade = [](Transport, Request, RequestContext&) -> asio::awaitable<void> { co_return; };
+        parts.upgrade = [](Transport, Request, RequestContext&) {};
         parts.blocking_pool = &p.store_pool;
         dispatcher = std::make_unique<Dispatcher>(router, std::move(parts));
     }

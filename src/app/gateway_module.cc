@@ -152,7 +152,7 @@ void InitGateway(Process& p) {
     parts.authenticate = [&g](std::string_view token) { return g.auth.Authenticate(token); };
     parts.find_room = [&g](RoomId id) { return g.rooms.Find(id); };
     parts.upgrade = [&g](Transport stream, Request req, RequestContext& ctx) {
-        return g.sockets.Upgrade(std::move(stream), std::move(req), ctx);
+        g.sockets.Upgrade(std::move(stream), std::move(req), ctx);
     };
     parts.allowed_origins = SplitList(c.http.allowed_origins);
     const fs::path static_dir =

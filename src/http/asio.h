@@ -20,6 +20,13 @@ using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+/// A `co_spawn` completion for a coroutine nobody awaits: logs (at error) what it threw, prefixed with `what`.
+/// (Defined in transport.cc.)
+struct LogThrown {
+    const char* what;
+    void operator()(const std::exception_ptr& e) const;
+};
+
 /// Runs blocking `fn` on `pool` and resumes the calling coroutine on its own executor with the result.
 /// Exceptions from `fn` are rethrown in the caller.
 template <typename Pool, typename Fn>

@@ -82,7 +82,7 @@ asio::awaitable<Response> Dispatcher::Handle(Request& req, const std::string& cl
         if (conn.server_stopping())
             co_return ErrorResponse(http::status::service_unavailable, "server is shutting down");
         spdlog::info("http {} \"GET {}\" 101{}", client_ip, path, TraceLogFields(req));
-        co_await parts_.upgrade(conn.TakeStream(), std::move(req), ctx);
+        parts_.upgrade(conn.TakeStream(), std::move(req), ctx);
         co_return Response{};
     }
     try {

@@ -19,9 +19,10 @@ namespace rooms {
 using Authenticator = std::function<Result<Principal>(std::string_view access_token)>;
 /// Finds a room by id (blocks: the store).
 using RoomLookup = std::function<Result<Room>(RoomId)>;
-/// Takes a room WebSocket over from its upgrade request (http/websocket_session.h's RoomSockets): runs until the
-/// socket closes. `ctx` holds the principal and the room.
-using WebSocketUpgrade = std::function<asio::awaitable<void>(Transport stream, Request request, RequestContext& ctx)>;
+/// Takes a room WebSocket over from its upgrade request (http/websocket_session.h's RoomSockets) and starts it on its
+/// own: the socket outlives the request's handling (whose coroutine frames and request it holds no longer). `ctx`
+/// holds the principal and the room.
+using WebSocketUpgrade = std::function<void(Transport stream, Request request, RequestContext& ctx)>;
 
 /// The parts of request policy a dispatcher applies to the routes that ask for them (RouteFlags). A route whose
 /// flag needs a part that is missing fails at start (Dispatcher's constructor throws).

@@ -47,16 +47,30 @@ class PendingHandshake : public Connection, public std::enable_shared_from_this<
 
 }  // namespace
 
+struct HttpServer::Admission {
+    Admission(std::shared_ptr<Counts> c, std::string p, bool e) : counts(std::move(c)), peer(std::move(p)), exempt(e) {}
+    ~Admission() {
+        --counts->open;
+        if (!exempt) counts->per_address.Release(peer);
+    }
+    Admission(const Admission&) = delete;
+    Admission& operator=(const Admission&) = delete;
+
+    const std::shared_ptr<Counts> counts;
+    const std::string peer;
+    const bool exempt;
+};
+
 HttpServer::HttpServer(asio::io_context& io, const HttpSettings& http, RequestHandler& handler,
                        ConnectionRegistry& registry, const TlsContext* tls)
     : io_(io),
       session_options_(HttpSessionOptions::From(http)),
       max_connections_(static_cast<std::size_t>(http.max_connections)),
-      per_address_(static_cast<std::size_t>(http.max_connections_per_ip)),
       handler_(handler),
       registry_(registry),
       tls_(tls),
-      acceptor_(io) {}
+      acceptor_(io),
+      counts_(std::make_shared<Counts>(static_cast<std::size_t>(http.max_connections_per_ip))) {}
 
 void HttpServer::Start(const tcp::endpoint& endpoint) {
     acceptor_.open(endpoint.protocol());
@@ -116,7 +130,8 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
         if (ep_ec) continue;  // gone already
         const std::string peer_ip = PeerAddress(peer.address());
         const bool exempt = session_options_.trusted_proxies.Contains(peer_ip);
-        if (!AdmitConnection(peer_ip, exempt)) {
+        auto admission = AdmitConnection(peer_ip, exempt);
+        if (!admission) {
             beast::error_code ignored;
             socket.close(ignored);
             continue;
@@ -124,47 +139,39 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);  // chat frames are small: send them now
         auto executor = socket.get_executor();
-        ++open_connections_;
-        asio::co_spawn(executor, Serve(std::move(socket)), [this, peer_ip, exempt](const std::exception_ptr& e) {
-            --open_connections_;
-            if (!exempt) per_address_.Release(peer_ip);
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                spdlog::error("connection: {}", ex.what());
-            }
-        });
+        asio::co_spawn(executor, Serve(std::move(socket), std::move(admission)), LogThrown{"connection"});
     }
 }
 
-bool HttpServer::AdmitConnection(const std::string& peer, bool exempt) {
-    if (!exempt && !per_address_.TryAcquire(peer)) {
+std::shared_ptr<void> HttpServer::AdmitConnection(const std::string& peer, bool exempt) {
+    if (!exempt && !counts_->per_address.TryAcquire(peer)) {
         if (per_address_log_.ShouldLog("per address"))
             spdlog::warn(
                 "accept: {} has {} connections open (http.max_connections_per_ip), refusing more "
                 "(logged at most once a second)",
-                peer, per_address_.cap());
-        return false;
+                peer, counts_->per_address.cap());
+        return nullptr;
     }
     // Full: make room by closing the connection idle longest; its slot counts as free at once, so the count may
     // pass the cap by the few connections closing at that moment.
-    if (open_connections_.load() >= max_connections_ && !registry_.ReclaimIdle()) {
-        if (!exempt) per_address_.Release(peer);
+    if (counts_->open.load() >= max_connections_ && !registry_.ReclaimIdle()) {
+        if (!exempt) counts_->per_address.Release(peer);
         if (full_log_.ShouldLog("full"))
             spdlog::warn(
                 "accept: {} connections open (http.max_connections), all busy, refusing "
                 "(logged at most once a second)",
-                open_connections_.load());
-        return false;
+                counts_->open.load());
+        return nullptr;
     }
-    return true;
+    ++counts_->open;
+    return std::make_shared<Admission>(counts_, peer, exempt);
 }
 
-asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
+asio::awaitable<void> HttpServer::Serve(tcp::socket socket, std::shared_ptr<void> admission) {
     if (!tls_) {
-        co_await ServeHttp(Transport(beast::tcp_stream(std::move(socket))), handler_, session_options_, registry_,
-                           stopping_);
+        Transport transport(beast::tcp_stream(std::move(socket)));
+        transport.Hold(std::move(admission));
+        co_await ServeHttp(std::move(transport), handler_, session_options_, registry_, stopping_);
         co_return;
     }
     beast::error_code ep_ec;
@@ -183,8 +190,9 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
         spdlog::info("tls {} handshake failed: {}", peer_ip, ec.message());
         co_return;
     }
-    co_await ServeHttp(Transport(std::move(*stream), std::move(context)), handler_, session_options_, registry_,
-                       stopping_);
+    Transport transport(std::move(*stream), std::move(context));
+    transport.Hold(std::move(admission));
+    co_await ServeHttp(std::move(transport), handler_, session_options_, registry_, stopping_);
 }
 
 tcp::endpoint ParseListenAddress(const std::string& listen) {

@@ -31,7 +31,7 @@ class HttpServer {
     void Start(const tcp::endpoint& endpoint);
     tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
     /// Connections accepted and not yet ended (HTTP keep-alive and upgraded to WebSockets). Any thread.
-    std::size_t open_connections() const { return open_connections_.load(); }
+    std::size_t open_connections() const { return counts_->open.load(); }
 
     /// Graceful stop: no new connections; every connection is asked to close (WebSockets with 1001, idle
     /// keep-alive connections at once, busy ones after their response); `done` runs when every connection is gone
@@ -41,20 +41,29 @@ class HttpServer {
   private:
     asio::awaitable<void> AcceptLoop();
     /// One accepted connection: the TLS handshake if any, then ServeHttp.
-    asio::awaitable<void> Serve(tcp::socket socket);
+    asio::awaitable<void> Serve(tcp::socket socket, std::shared_ptr<void> admission);
 
-    /// Whether a connection from `peer` may open now; counts it when so (ReleaseSlot when it ends).
-    bool AdmitConnection(const std::string& peer, bool exempt);
+    /// The connection counts, shared with every open connection's admission: the last of them may end after the
+    /// server (its coroutine frame destroyed with the I/O context).
+    struct Counts {
+        explicit Counts(std::size_t per_address_cap) : per_address(per_address_cap) {}
+        CappedCounts<std::string> per_address;  // http.max_connections_per_ip, by peer address
+        std::atomic<std::size_t> open{0};
+    };
+    /// One connection's place in the counts, given back when it is destroyed.
+    struct Admission;
+    /// Whether a connection from `peer` may open now: when so its admission, which counts it until the stream
+    /// holding it (Transport::Hold) is destroyed; else null.
+    std::shared_ptr<void> AdmitConnection(const std::string& peer, bool exempt);
 
     asio::io_context& io_;
     const HttpSessionOptions session_options_;
     const std::size_t max_connections_;
-    CappedCounts<std::string> per_address_;  // http.max_connections_per_ip, by peer address
     RequestHandler& handler_;
     ConnectionRegistry& registry_;
     const TlsContext* const tls_;  // null: plain HTTP
     tcp::acceptor acceptor_;
-    std::atomic<std::size_t> open_connections_{0};
+    const std::shared_ptr<Counts> counts_;
     std::atomic<bool> stopping_{false};
     // One per kind of refusal: an address at its cap, the server full, accept failing (out of descriptors).
     ThrottledLog per_address_log_{std::chrono::seconds(1)};

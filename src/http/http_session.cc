@@ -104,7 +104,7 @@ asio::awaitable<void> ServeHttp(Transport stream, RequestHandler& handler, const
         const std::string client_ip = ClientIp(req, peer_ip, options.trusted_proxies);
         const auto started = std::chrono::steady_clock::now();
         Response res = co_await handler.Handle(req, client_ip, *conn);
-        if (conn->upgraded_) co_return;  // the WebSocket session owned the stream and has finished
+        if (conn->upgraded_) co_return;  // the stream is a WebSocket session's now, which runs on by itself
         res.version(req.version());
         res.keep_alive(req.keep_alive() && !conn->draining_ && !stopping);
         res.set(http::field::server, "rooms");

@@ -19,8 +19,8 @@ class RequestHandler;
 struct HttpSessionOptions;
 
 /// An HTTP keep-alive connection as shutdown and a full server see it: closed at once when it waits for a request
-/// (idle), else after the response in flight. A WebSocket takes its stream over (TakeStream); the connection then
-/// ends with it.
+/// (idle), else after the response in flight. A WebSocket takes its stream over (TakeStream); the HTTP connection
+/// ends there, and the WebSocket session goes on by itself.
 class HttpConnection : public Connection, public std::enable_shared_from_this<HttpConnection> {
   public:
     HttpConnection(Transport stream, const std::atomic<bool>& server_stopping, bool peer_trusted)
@@ -70,8 +70,8 @@ class HttpConnection : public Connection, public std::enable_shared_from_this<Ht
 class RequestHandler {
   public:
     virtual ~RequestHandler() = default;
-    /// Answers one request from `client_ip`. May take the connection's stream over (a WebSocket); the response it
-    /// returns then is not sent.
+    /// Answers one request from `client_ip`. May take the connection's stream over (a WebSocket, started on its
+    /// own); the response it returns then is not sent and the HTTP session ends.
     virtual asio::awaitable<Response> Handle(Request& req, const std::string& client_ip, HttpConnection& conn) = 0;
 };
 

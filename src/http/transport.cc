@@ -1,6 +1,17 @@
 #include "http/transport.h"
 
+#include <spdlog/spdlog.h>
+
 namespace rooms {
+
+void LogThrown::operator()(const std::exception_ptr& e) const {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        spdlog::error("{}: {}", what, ex.what());
+    }
+}
 
 beast::tcp_stream& Transport::tcp() noexcept {
     if (auto* tls = std::get_if<TlsStream>(&stream_)) return tls->next_layer();

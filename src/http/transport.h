@@ -52,6 +52,10 @@ class Transport {
     /// True for TLS.
     bool secure() const noexcept { return std::holds_alternative<TlsStream>(stream_); }
 
+    /// What the connection holds for as long as it is open, whoever ends up owning the stream (the HTTP session, a
+    /// WebSocket session): its slot in the server's connection counts (HttpServer), released with the stream.
+    void Hold(std::shared_ptr<void> admission) noexcept { admission_ = std::move(admission); }
+
     template <typename MutableBufferSequence, typename Token>
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
         return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
@@ -85,6 +89,7 @@ class Transport {
 
     std::variant<PlainStream, TlsStream> stream_;
     std::shared_ptr<asio::ssl::context> context_;  // null for plain connections
+    std::shared_ptr<void> admission_;              // Hold
 };
 
 /// Beast's customization points for closing a `websocket::stream<Transport>`: after the close frames, a TLS

@@ -124,9 +124,12 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
     spdlog::info("ws open {} room={} user={} conn={}", client_ip_, room, user, conn);
 
     try {
-        auto history = co_await RunBlocking(deps_.store_pool, [&] { return chat_.Enter(self); });
-        AppendWsFrame(out_, WsOpcode::kText, SerializeHistory(history));
+        {
+            const auto history = co_await RunBlocking(deps_.store_pool, [&] { return chat_.Enter(self); });
+            AppendWsFrame(out_, WsOpcode::kText, SerializeHistory(history));
+        }  // the messages are not kept for the socket's life; nor is the frame, once written
         auto [wec, n] = co_await asio::async_write(transport_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
+        std::string().swap(out_);
         if (!wec && !cut_) {
             co_await RunBlocking(deps_.store_pool, [&] { chat_.Announce(); });
             started_ = true;
@@ -156,6 +159,9 @@ asio::awaitable<void> WebSocketSession::Run(Request request) {
 asio::awaitable<void> WebSocketSession::ReadLoop() {
     WsFrameParser parser(static_cast<std::size_t>(deps_.settings.max_frame_bytes));
     beast::flat_buffer buffer;
+    // Over plain TCP an idle socket holds no read buffer: it waits for bytes first and takes a buffer for them only.
+    // (Over TLS the stream may hold decrypted bytes the socket no longer shows, so it reads at once.)
+    const bool wait_first = !transport_.secure();
     for (;;) {
         if (!peer_closed_ && !failed_) {
             const auto* bytes = static_cast<const char*>(buffer.data().data());
@@ -170,7 +176,16 @@ asio::awaitable<void> WebSocketSession::ReadLoop() {
         } else {
             buffer.consume(buffer.size());
         }
-        if (buffer.size() == 0 && buffer.capacity() > kKeepBufferBytes) buffer.shrink_to_fit();
+        if (buffer.size() == 0 && (wait_first || buffer.capacity() > kKeepBufferBytes)) buffer.shrink_to_fit();
+        if (wait_first && buffer.size() == 0) {
+            auto [ec] = co_await transport_.tcp().socket().async_wait(tcp::socket::wait_read,
+                                                                      asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                if (ec != asio::error::operation_aborted)
+                    spdlog::debug("ws conn={} read ended: {}", chat_.connection(), ec.message());
+                co_return;
+            }
+        }
         const std::size_t need = parser.frame_bytes() > buffer.size() ? parser.frame_bytes() - buffer.size() : 0;
         auto [ec, n] = co_await transport_.async_read_some(buffer.prepare(std::max(need, kReadChunk)),
                                                            asio::as_tuple(asio::use_awaitable));
@@ -233,8 +248,9 @@ void WebSocketSession::Flush() {
         out_.swap(control_);
         close_in_flight_ = close_queued_ && !close_sent_ && !out_.empty();
     }
-    if (out_.empty()) {
-        if (out_.capacity() > kKeepBufferBytes) std::string().swap(out_);  // idle: give the burst's buffer back
+    if (out_.empty()) {  // idle: give the burst's buffers back
+        if (out_.capacity() > kKeepBufferBytes) std::string().swap(out_);
+        if (control_.capacity() > kKeepBufferBytes) std::string().swap(control_);
         if (batch_.capacity() > 64) std::vector<OutboundFrame>().swap(batch_);
         return;
     }
@@ -369,13 +385,18 @@ void WebSocketSession::Abort() {
     asio::post(transport_.get_executor(), [self = shared_from_this()] { self->Cut(); });
 }
 
-asio::awaitable<void> RoomSockets::Upgrade(Transport stream, Request request, RequestContext& ctx) {
+void RoomSockets::Upgrade(Transport stream, Request request, RequestContext& ctx) {
     const ConnectionId id = std::to_string(node_id_) + ":" + std::to_string(++next_connection_);
     // MeteredHandler put the handshake's own span in the traceparent header.
     const TraceContext trace = TraceContext::Parse(request[kTraceparentHeader]).value_or(TraceContext{});
+    auto executor = stream.get_executor();
     auto session = std::make_shared<WebSocketSession>(std::move(stream), deps_, *ctx.principal, ctx.room->id, id,
                                                       ctx.client_ip, trace);
-    co_await session->Run(std::move(request));
+    // The coroutine's parameters keep the session alive until it starts (Run holds itself from then on).
+    auto run = [](std::shared_ptr<WebSocketSession> s, Request req) -> asio::awaitable<void> {
+        co_await s->Run(std::move(req));
+    };
+    asio::co_spawn(executor, run(std::move(session), std::move(request)), LogThrown{"ws"});
 }
 
 }  // namespace rooms

@@ -127,7 +127,9 @@ class RoomSockets {
   public:
     RoomSockets(WebSocketDeps deps, int node_id) : deps_(deps), node_id_(node_id) {}
 
-    asio::awaitable<void> Upgrade(Transport stream, Request request, RequestContext& ctx);
+    /// Starts the room socket on the stream's strand, apart from the request's coroutines: an idle socket holds its
+    /// session and two coroutine frames (Run, ReadLoop), not the HTTP session's, the dispatcher's and the request.
+    void Upgrade(Transport stream, Request request, RequestContext& ctx);
 
   private:
     WebSocketDeps deps_;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "raw_connection.h"
@@ -103,6 +104,43 @@ TEST_F(AddressCapTest, RefusalsAreLoggedAtMostOnceASecond) {
     EXPECT_LE(static_cast<double>(lines), seconds + 2) << "a warning per refusal floods the log";
     std::cout << "[address cap] " << refused << " refusals in " << seconds << " s logged " << lines << " times"
               << std::endl;
+}
+
+TEST_F(AddressCapTest, RoomSocketsHoldTheirAddressesSlotsUntilTheyClose) {
+    // A room socket runs on its own once upgraded (the HTTP session that accepted it has ended); its connection
+    // still counts toward the address's cap, and stops counting when it closes.
+    User user = api().NewUser("sockets");
+    const std::string room = api().NewRoom(user);
+    std::vector<std::unique_ptr<WsClient>> sockets;
+    for (int i = 0; i < kCap; ++i) {
+        WsClient::Options o;
+        o.target = "/chat/rooms/" + room;
+        o.authorization = user.Bearer();
+        o.source_address = kHolder;
+        // (The previous test's connections from there may not be seen closed yet: a few tries, bounded.)
+        for (int attempt = 0;
+             attempt < 50 && (sockets.size() == static_cast<std::size_t>(i) || !sockets.back()->connected());
+             ++attempt) {
+            if (sockets.size() > static_cast<std::size_t>(i)) sockets.pop_back();
+            if (attempt > 0) std::this_thread::sleep_for(100ms);
+            sockets.push_back(std::make_unique<WsClient>(port(), o));
+        }
+        ASSERT_TRUE(sockets.back()->connected()) << i << ": " << sockets.back()->error();
+        ASSERT_TRUE(ReadJson(*sockets.back(), 5s)) << i << ": no history frame";
+    }
+    RawConnection past_the_cap(port(), kHolder);
+    EXPECT_TRUE(past_the_cap.ClosedWithin(2s)) << "the address's room sockets did not count toward its cap";
+
+    sockets.back()->Close();
+    sockets.pop_back();
+    // The slot comes back once the server has seen the close (bounded: 50 tries over at most ~10 s).
+    int status = 0;
+    for (int i = 0; i < 50 && status != 200; ++i) {
+        HttpClient client(port(), 200ms);
+        client.SetSourceAddress(kHolder);
+        status = client.Get("/healthz").status;
+    }
+    EXPECT_EQ(status, 200) << "a closed room socket's slot was not given back";
 }
 
 // ---------------------------------------------------------------- items 6, 7, 8, 12, 13

@@ -115,7 +115,7 @@ TEST_F(MetricsTest, RequestsSocketsAndMessagesMoveTheCounters) {
     m.ws->Close();
     const std::string closed_normally = R"(rooms_websocket_closes_total{code="1000"})";
     const std::string upgraded = R"(rooms_http_requests_total{method="GET",route="/chat/rooms/{id}",status="101"})";
-    // The upgrade is counted when its socket's coroutine returns, a moment after the close is counted.
+    // The upgrade is counted when the socket starts (the request's handling ends there).
     const auto after = ScrapeUntil([&](const auto& s) {
         return Value(s, closed_normally) >= 1 && Value(s, "rooms_websocket_connections") == 0 &&
                Value(s, upgraded) >= 1;
